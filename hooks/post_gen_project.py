@@ -1,0 +1,19 @@
+"""Tell the user what to do next, in the words of the generated README."""
+
+PACKAGE_NAME = {{ cookiecutter.package_name | tojson }}
+SERVICE_NAME = {{ cookiecutter.service_name | tojson }}
+
+print(
+    f"""
+Baked {SERVICE_NAME}. Next steps:
+
+    cd {SERVICE_NAME}
+    python -m venv .venv && . .venv/bin/activate
+    pip install -e '.[test]'
+    pytest                      # unit and conformance tests, offline
+    pytest -m e2e               # routing against real SQS (starts LocalStack)
+
+Then read README.md: the worker's code lives in {PACKAGE_NAME}/tasks.py and
+{PACKAGE_NAME}/services.py; {PACKAGE_NAME}/toolbox/ keeps it Cadasta-conformant.
+"""
+)

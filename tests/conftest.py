@@ -1,0 +1,49 @@
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+from cookiecutter.main import cookiecutter
+
+from tests.matrix import MATRIX
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def baked_matrix(tmp_path_factory):
+    """Every variant of the matrix, baked once for the session: {name: project dir}."""
+    projects = {}
+    for name, answers in MATRIX.items():
+        output = tmp_path_factory.mktemp(f"bake-{name}")
+        projects[name] = Path(cookiecutter(str(TEMPLATE), no_input=True, extra_context=answers, output_dir=output))
+    return projects
+
+
+@pytest.fixture(scope="session")
+def worker_python(baked_matrix, tmp_path_factory):
+    """One virtual environment for the session, made by the baked README's own
+    install command (`pip install -e '.[test]'`) on the default project. Every
+    variant pins the same dependencies, and pytest imports each variant's
+    package from its own directory."""
+    environment = tmp_path_factory.mktemp("worker-venv")
+    venv.create(environment, with_pip=True)
+    python = environment / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", ".[test]"],
+        cwd=baked_matrix["defaults"],
+        check=True,
+    )
+    return python
+
+
+def run(command, cwd, **kwargs):
+    """Run a command; return its CompletedProcess with output as text."""
+    return subprocess.run(
+        [str(part) for part in command], cwd=cwd, capture_output=True, text=True, **kwargs
+    )
+
+
+def ruff():
+    return [sys.executable, "-m", "ruff"]

@@ -1,0 +1,69 @@
+"""Bake the matrix of answers: every project is complete, rendered and clean."""
+
+import re
+
+import pytest
+
+from tests.conftest import ruff, run
+from tests.matrix import MATRIX, package_name
+
+UNRENDERED = re.compile(r"{{|}}|{%|%}|cookiecutter\.")
+
+
+@pytest.mark.parametrize("variant", MATRIX)
+def test_the_project_has_every_part(baked_matrix, variant):
+    project = baked_matrix[variant]
+    package = project / package_name(MATRIX[variant])
+    expected = [
+        "pyproject.toml",
+        "README.md",
+        "tests/test_functional.py",
+        "tests/e2e/test_routing_sqs.py",
+        f"{package.name}/celery.py",
+        f"{package.name}/tasks.py",
+        f"{package.name}/services.py",
+        f"{package.name}/toolbox/config.py",
+        f"{package.name}/toolbox/setup.py",
+        f"{package.name}/toolbox/conformance.py",
+    ]
+    assert [path for path in expected if not (project / path).is_file()] == []
+
+
+@pytest.mark.parametrize("variant", MATRIX)
+def test_every_file_is_fully_rendered(baked_matrix, variant):
+    project = baked_matrix[variant]
+    leftovers = []
+    for path in sorted(p for p in project.rglob("*") if p.is_file()):
+        assert "cookiecutter" not in str(path.relative_to(project)), path
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if UNRENDERED.search(line):
+                leftovers.append(f"{path.relative_to(project)}:{number}: {line.strip()}")
+    assert leftovers == []
+
+
+@pytest.mark.parametrize("variant", MATRIX)
+def test_ruff_finds_nothing(baked_matrix, variant):
+    project = baked_matrix[variant]
+    lint = run([*ruff(), "check", "."], cwd=project)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    formatting = run([*ruff(), "format", "--check", "."], cwd=project)
+    assert formatting.returncode == 0, formatting.stdout + formatting.stderr
+
+
+@pytest.mark.parametrize("variant", MATRIX)
+def test_the_projects_own_tests_pass(baked_matrix, worker_python, variant):
+    result = run([worker_python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=baked_matrix[variant])
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    assert re.search(r"\d+ passed", result.stdout) and "failed" not in result.stdout
+
+
+@pytest.mark.parametrize("variant", ["defaults", "custom-prefix"])
+def test_routing_holds_on_real_sqs(baked_matrix, worker_python, variant):
+    """The project's end-to-end tests: LocalStack SQS on the host, started by the project's harness."""
+    result = run(
+        [worker_python, "-m", "pytest", "-m", "e2e", "-v", "-p", "no:cacheprovider"],
+        cwd=baked_matrix[variant],
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
+    assert "4 passed" in result.stdout, result.stdout[-3000:]

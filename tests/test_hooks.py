@@ -1,0 +1,49 @@
+"""Bad answers are refused before anything is written, with a message that says why."""
+
+import pytest
+
+BAD_ANSWERS = [
+    ({"service_name": "Export_Worker"}, "service_name 'Export_Worker' is not a legal repository name"),
+    ({"service_name": "export--worker"}, "service_name 'export--worker' is not a legal repository name"),
+    ({"package_name": "export-worker"}, "package_name 'export-worker' is not a legal Python package name"),
+    ({"package_name": "1export"}, "package_name '1export' is not a legal Python package name"),
+    ({"package_name": "class"}, "package_name 'class' is not a legal Python package name"),
+    ({"package_name": "celery"}, "package_name 'celery' would shadow the module"),
+    ({"package_name": "json"}, "package_name 'json' would shadow the module"),
+    ({"queues": "export.v2"}, "queues lists 'export.v2', which SQS would refuse"),
+    ({"queues": "ex port"}, "queues lists 'ex port', which SQS would refuse"),
+    ({"queues": "q" * 77}, "SQS allows at most 80"),
+    ({"queues": "celery"}, "queues lists 'celery', which is reserved"),
+    ({"queues": "export,platform.fifo"}, "queues lists 'platform.fifo', which is reserved"),
+    ({"queues": "export, export"}, "queues lists 'export' twice"),
+    ({"queues": " , "}, "queues is empty"),
+    ({"platform_queues": "search,search"}, "platform_queues lists 'search' twice"),
+    ({"platform_queues": "a/b"}, "platform_queues lists 'a/b', which SQS would refuse"),
+    ({"queue_prefix": "dev.eu"}, "queue_prefix 'dev.eu' is not usable in SQS queue names"),
+    ({"queue_prefix": "p" * 67}, "is not usable in SQS queue names"),
+]
+
+
+@pytest.mark.parametrize(("answers", "message"), BAD_ANSWERS, ids=[m for _, m in BAD_ANSWERS])
+def test_bad_answer_is_refused_and_writes_nothing(cookies, capfd, answers, message):
+    result = cookies.bake(extra_context=answers)
+    assert result.exit_code != 0 and result.exception is not None
+    errors = capfd.readouterr().err
+    assert message in errors
+    assert "Nothing was written" in errors
+    # pytest-cookies makes one empty folder per bake; the project would go inside it.
+    output_dir = cookies._output_factory.__self__
+    assert [str(p) for p in output_dir.visit() if p.dirpath() != output_dir] == []
+
+
+def test_every_problem_is_reported_at_once(cookies, capfd):
+    cookies.bake(extra_context={"service_name": "Bad", "queues": "celery"})
+    errors = capfd.readouterr().err
+    assert "service_name 'Bad'" in errors and "queues lists 'celery'" in errors
+
+
+def test_good_answers_print_the_next_steps(cookies, capfd):
+    result = cookies.bake(extra_context={"service_name": "export-worker"})
+    assert result.exit_code == 0, result.exception
+    out = capfd.readouterr().out
+    assert "cd export-worker" in out and "pip install -e '.[test]'" in out and "pytest -m e2e" in out

@@ -1,0 +1,141 @@
+"""LocalStack SQS on the host, for machines without Docker.
+
+Installs LocalStack into a virtual environment of its own (once per machine,
+cached under ~/.cache), starts it on a free port and stops it again. Under
+`docker compose`, or with any running LocalStack, set LOCALSTACK_HOST=host:port
+and nothing is installed or started.
+
+    python -m tests.harness.localstack install   # what the first test run would do
+"""
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REQUIREMENTS = Path(__file__).with_name("localstack-requirements.txt")
+START_TIMEOUT = 120
+# LocalStack's host runtime pinned here supports exactly this Python.
+PYTHON_VERSION = "3.11"
+
+
+def venv_dir():
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:12]
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return Path(os.environ.get("LOCALSTACK_VENV", cache / "cadasta-worker" / f"localstack-{digest}"))
+
+
+def find_python():
+    python = os.environ.get("LOCALSTACK_PYTHON") or shutil.which(f"python{PYTHON_VERSION}")
+    if not python:
+        raise RuntimeError(
+            f"LocalStack's host runtime needs python{PYTHON_VERSION}, which is not on PATH. "
+            f"Install it, point LOCALSTACK_PYTHON at one, or run `docker compose up` and set LOCALSTACK_HOST."
+        )
+    return python
+
+
+def install():
+    """Return the LocalStack venv's python, creating the venv if needed."""
+    target = venv_dir()
+    python = target / "bin" / "python"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{target}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one installer at a time; the others wait and reuse it
+        if python.exists():
+            return python
+        # Build beside the target and rename, so a failed install leaves nothing half-made.
+        building = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+        try:
+            subprocess.run([find_python(), "-m", "venv", str(building)], check=True)
+            subprocess.run(
+                [str(building / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r", str(REQUIREMENTS)],
+                check=True,
+            )
+            building.rename(target)
+        finally:
+            shutil.rmtree(building, ignore_errors=True)
+    return python
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def sqs_is_ready(host):
+    try:
+        with urllib.request.urlopen(f"http://{host}/_localstack/health", timeout=2) as response:
+            health = response.read()
+        return b'"sqs": "available"' in health or b'"sqs": "running"' in health
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def running():
+    """Yield the host:port of a LocalStack with SQS, started here unless LOCALSTACK_HOST names one."""
+    if os.environ.get("LOCALSTACK_HOST"):
+        yield os.environ["LOCALSTACK_HOST"]
+        return
+    python = install()
+    host = f"127.0.0.1:{free_port()}"
+    with tempfile.TemporaryDirectory(prefix="localstack-") as root:
+        env = {
+            **os.environ,
+            "SERVICES": "sqs",
+            "GATEWAY_LISTEN": host,
+            "FILESYSTEM_ROOT": root,
+            "LOCALSTACK_VOLUME_DIR": root,
+            "DNS_ADDRESS": "0",  # no DNS server on port 53
+            "SKIP_SSL_CERT_DOWNLOAD": "1",
+            "DISABLE_EVENTS": "1",
+        }
+        log_path = Path(root) / "localstack.log"
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                [str(python), "-m", "localstack.runtime.main"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            deadline = time.monotonic() + START_TIMEOUT
+            while not sqs_is_ready(host):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"LocalStack did not start on {host}; its log ends:\n{log_path.read_text()[-3000:]}"
+                    )
+                time.sleep(0.3)
+            yield host
+        finally:
+            stop(process)
+
+
+def stop(process):
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["install"]:
+        print(install())
+    else:
+        sys.exit(__doc__)

@@ -1,0 +1,127 @@
+import pytest
+from kombu import Queue
+
+from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.toolbox import Config, ConfigError
+
+TOOLBOX_VARIABLES = [name for name in Config.defaults() if name.isupper()]
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    for name in TOOLBOX_VARIABLES + ["QUEUE_PREFIX", "CELERY_BROKER_URL", "CELERY_TASK_ACKS_LATE"]:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_keyword_beats_environment_beats_default(monkeypatch):
+    assert Config().RESULT_DB_HOST == "localhost"
+    monkeypatch.setenv("RESULT_DB_HOST", "db.internal")
+    assert Config().RESULT_DB_HOST == "db.internal"
+    assert Config(RESULT_DB_HOST="given").RESULT_DB_HOST == "given"
+
+
+def test_result_backend_names_the_psycopg2_driver_and_every_part(monkeypatch):
+    monkeypatch.setenv("RESULT_DB_PORT", "6543")
+    config = Config(RESULT_DB_USER="worker", RESULT_DB_PASS="p@ss/word", RESULT_DB_NAME="platform")
+    assert config.result_backend == "db+postgresql+psycopg2://worker:p%40ss%2Fword@localhost:6543/platform"
+
+
+def test_defaults_follow_the_contract():
+    config = Config()
+    assert config.RESULT_DB_PORT == 5432 and config.RESULT_DB_NAME == "cadasta"
+    assert config.broker_transport == "sqs"
+    assert config.broker_transport_options["region"] == "us-west-2"
+    assert config.broker_transport_options["queue_name_prefix"] == "dev-"
+    assert config.task_track_started is True
+    assert config.task_acks_late and config.task_reject_on_worker_lost
+
+
+def test_queue_prefix_comes_from_QUEUE_PREFIX(monkeypatch):
+    monkeypatch.setenv("QUEUE_PREFIX", "staging")
+    assert Config().broker_transport_options["queue_name_prefix"] == "staging-"
+
+
+def test_celery_settings_come_from_CELERY_variables(monkeypatch):
+    monkeypatch.setenv("CELERY_BROKER_URL", "sqs://test:test@localhost:4566")
+    monkeypatch.setenv("CELERY_TASK_ACKS_LATE", "false")
+    config = Config()
+    assert config.broker_url == "sqs://test:test@localhost:4566"
+    assert config.task_acks_late is False
+
+
+@pytest.mark.parametrize("raw", ["['a', 'b']", "a, b", "('a', 'b')"])
+def test_lists_from_the_environment(monkeypatch, raw):
+    monkeypatch.setenv("QUEUES", raw)
+    assert Config().QUEUES == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "message"),
+    [
+        ("RESULT_DB_PORT", "five", "RESULT_DB_PORT='five' is not a valid Python literal; expected int"),
+        ("RESULT_DB_PORT", "'5432'", "RESULT_DB_PORT=\"'5432'\" is str; expected int"),
+        ("QUEUES", "['a',", "QUEUES=\"['a',\" is not a valid Python literal; expected list"),
+    ],
+)
+def test_unparsable_environment_values_name_the_variable(monkeypatch, name, raw, message):
+    monkeypatch.setenv(name, raw)
+    with pytest.raises(ConfigError) as caught:
+        Config()
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"QUEUES": ["celery"]}, "QUEUES lists 'celery', which the toolbox adds itself"),
+        ({"QUEUES": ["platform.fifo"]}, "QUEUES lists 'platform.fifo', which the toolbox adds itself"),
+        ({"QUEUES": ["a.b"]}, "QUEUES lists 'a.b': SQS queue names hold only"),
+        ({"QUEUES": ["q" * 80]}, "longer than the 80 characters SQS allows"),
+        ({"QUEUES": ["a", "a"]}, "QUEUES lists 'a' twice"),
+        ({"QUEUES": ["a"], "WORKER_QUEUES": ["b"]}, "WORKER_QUEUES lists 'b', which is not in QUEUES"),
+        ({"QUEUE_NAME_PREFIX": "dev.1"}, "QUEUE_PREFIX='dev.1'"),
+        ({"PLATFORM_QUEUE_NAME": "platform"}, "must end in '.fifo'"),
+        ({"SQS_VISIBILITY_TIMEOUT": 10}, "SQS_VISIBILITY_TIMEOUT=10: it must be longer than the long-poll wait (20 s)"),
+        ({"SQS_WAIT_TIME_SECONDS": 30}, "SQS_WAIT_TIME_SECONDS=30"),
+        ({"CHORD_UNLOCK_MAX_RETRIES": None}, "CHORD_UNLOCK_MAX_RETRIES=None: expected a whole number"),
+        ({"QUEUE_NAMES": ["a"]}, "Unknown toolbox variable(s) QUEUE_NAMES"),
+    ],
+)
+def test_bad_settings_fail_when_the_config_is_built(overrides, message):
+    with pytest.raises(ConfigError) as caught:
+        Config(**overrides)
+    assert message in str(caught.value)
+
+
+def test_queues_and_routes_are_derived_from_QUEUES():
+    config = Config(QUEUES=["export", "import"])
+    assert [(q.name, q.routing_key) for q in config.task_queues] == [
+        ("celery", "celery"),
+        ("platform.fifo", "#"),
+        ("export", "export"),
+        ("import", "import"),
+    ]
+    assert all(isinstance(q, Queue) and q.exchange.type == "topic" for q in config.task_queues)
+    (router,) = config.task_routes
+    assert router("import.project", (), {}, {})["routing_key"] == "import"
+
+
+def test_repr_shows_celery_settings_but_not_the_password():
+    text = repr(Config(RESULT_DB_PASS="s3cret"))
+    assert "task_track_started=True" in text
+    assert "broker_transport='sqs'" in text
+    assert "s3cret" not in text and "cadasta:***@" in text
+    assert "QUEUES" not in text
+
+
+def test_worker_settings_list_own_queues_among_the_platform_queues():
+    settings = Settings()
+    consumed = set(settings.WORKER_QUEUES) - {"celery"}
+    assert consumed and consumed <= set(settings.QUEUES)
+
+
+def test_the_app_reads_every_setting():
+    from {{ cookiecutter.package_name }} import app
+
+    assert app.conf.QUEUES == Settings().QUEUES
+    assert app.conf.task_default_exchange == "task_exchange"

@@ -1,0 +1,5 @@
+"""{{ cookiecutter.description }}"""
+
+from .celery import app
+
+__all__ = ["app"]

@@ -1,0 +1,56 @@
+"""Helpers for tasks that schedule other tasks."""
+
+from collections.abc import Iterable
+from functools import wraps
+
+from celery import chain
+from celery.canvas import Signature
+
+
+def chainable(build):
+    """Mark a function that returns the signatures of a chain, not the chain.
+
+    Chaining a task that itself launches a chain races: the outer chain moves
+    on when the inner one has been *sent*, not when it has finished. Helpers
+    decorated with this return their signatures so the caller splices them
+    into its own chain: ``chain(*prepare(x), publish.s())``.
+    """
+
+    @wraps(build)
+    def wrapper(*args, **kwargs):
+        signatures = build(*args, **kwargs)
+        if isinstance(signatures, Signature) or not isinstance(signatures, Iterable):
+            raise TypeError(
+                f"{build.__qualname__} is @chainable: it must return an iterable of "
+                f"signatures, not {type(signatures).__name__}."
+            )
+        signatures = tuple(signatures)
+        wrong = [s for s in signatures if not isinstance(s, Signature)]
+        if not signatures or wrong:
+            raise TypeError(
+                f"{build.__qualname__} is @chainable: it must return one or more signatures; got {wrong or 'none'}."
+            )
+        return signatures
+
+    return wrapper
+
+
+def hand_over_callbacks(task, signature):
+    """Make ``signature`` finish ``task``'s work: its callbacks, errbacks and
+    the rest of its chain wait for the last task of ``signature``.
+
+    Call it in a running task just before scheduling ``signature``; the task
+    itself then no longer triggers them when it returns. Use ``task.replace``
+    instead when the task's own result should become that of ``signature``.
+    """
+    request = task.request
+    last = signature.tasks[-1] if signature.task == "celery.chain" else signature
+    for callback in request.callbacks or ():
+        last.link(callback)
+    for errback in request.errbacks or ():
+        last.link_error(errback)
+    if request.chain:
+        # request.chain is the rest of the parent's chain, in reverse order.
+        signature = chain(signature, *(Signature(s, app=task.app) for s in reversed(request.chain)))
+    request.callbacks = request.errbacks = request.chain = None
+    return signature

@@ -1,0 +1,282 @@
+"""The Cadasta configuration of a Celery app: what every worker must share.
+
+Precedence for every setting: keyword argument, then environment variable, then
+the default (a class attribute, so a worker's own subclass can change it).
+Uppercase names are the toolbox's own variables, read from the environment
+variable of the same name. Lowercase names are Celery settings, read from
+``CELERY_<NAME>``. A value read from the environment is parsed as a Python
+literal whenever the default is not a string.
+
+Settings left as ``None`` here are derived from the variables, so changing
+``QUEUE_PREFIX`` or ``RESULT_DB_HOST`` is enough; give the setting itself to
+replace the derivation.
+
+Problems are raised as ``ConfigError`` when the object is built, which is when
+the worker imports its app: a bad setting stops start-up, not the first task.
+"""
+
+import ast
+import os
+import re
+from collections.abc import Mapping
+
+from kombu import Exchange, Queue
+from sqlalchemy.engine import URL
+
+from .routing import TaskRouter
+
+# SQS queue names: at most 80 characters of letters, digits, '-' and '_'
+# (the ".fifo" suffix aside). Task names are split on '.', so a queue name
+# with a dot could never be routed to.
+SQS_NAME_LIMIT = 80
+SQS_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+SQS_MAX_VISIBILITY_TIMEOUT = 43200
+SQS_MAX_WAIT_TIME_SECONDS = 20
+BOOLEAN_WORDS = {
+    "true": True,
+    "yes": True,
+    "on": True,
+    "1": True,
+    "false": False,
+    "no": False,
+    "off": False,
+    "0": False,
+}
+
+
+class ConfigError(ValueError):
+    """A setting that would make the worker break the Cadasta contract."""
+
+
+class Config(Mapping):
+    # -- The toolbox's own variables ---------------------------------------
+    #: Every service queue on the platform, so follow-up tasks can be routed
+    #: anywhere. 'celery' and the platform queue are added automatically.
+    QUEUES = []
+    #: The queues this worker consumes when started without ``-Q``.
+    WORKER_QUEUES = []
+    PLATFORM_QUEUE_NAME = "platform.fifo"
+    #: Prefix of every SQS queue name, joined with '-'. Environment: QUEUE_PREFIX.
+    QUEUE_NAME_PREFIX = "dev"
+    AWS_REGION = "us-west-2"
+    RESULT_DB_USER = "cadasta"
+    RESULT_DB_PASS = "cadasta"
+    RESULT_DB_HOST = "localhost"
+    RESULT_DB_PORT = 5432
+    RESULT_DB_NAME = "cadasta"
+    #: celery.chord_unlock retries forever by default (celery/celery#2725);
+    #: 43200 retries of 1 second is six hours.
+    CHORD_UNLOCK_MAX_RETRIES = 43200
+    #: Seconds a received message stays invisible to other workers. With late
+    #: acknowledgement a task that runs longer than this is delivered again
+    #: while it still runs: keep it above the longest task (plus its ETA).
+    SQS_VISIBILITY_TIMEOUT = 3600
+    #: Long polling: seconds one receive call waits for a message (SQS max 20).
+    SQS_WAIT_TIME_SECONDS = 20
+
+    # -- Celery settings ---------------------------------------------------
+    #: None means real SQS with the standard AWS credential chain; for
+    #: LocalStack: sqs://test:test@localhost:4566
+    broker_url = None
+    broker_transport = "sqs"
+    broker_transport_options = None
+    broker_connection_retry_on_startup = True
+    result_backend = None
+    #: The platform owns the schema; a worker's role may not create tables.
+    database_create_tables_at_setup = False
+    task_default_queue = "celery"
+    task_default_routing_key = "celery"
+    task_default_exchange = "task_exchange"
+    task_default_exchange_type = "topic"
+    task_queues = None
+    task_routes = None
+    task_track_started = True
+    # At-least-once delivery: acknowledge after the task has run, and give the
+    # message back when the process running it dies; fetch one at a time so a
+    # busy process does not sit on messages another could run.
+    task_acks_late = True
+    task_reject_on_worker_lost = True
+    worker_prefetch_multiplier = 1
+
+    #: Variables whose environment variable has another name.
+    ENVIRONMENT_NAMES = {"QUEUE_NAME_PREFIX": "QUEUE_PREFIX"}
+    #: Settings that hold Python objects: only a keyword argument sets them.
+    NOT_FROM_ENVIRONMENT = {"task_queues", "task_routes"}
+
+    def __init__(self, **overrides):
+        defaults = self.defaults()
+        unknown_uppercase = sorted(k for k in overrides if k.isupper() and k not in defaults)
+        if unknown_uppercase:
+            raise ConfigError(
+                f"Unknown toolbox variable(s) {', '.join(unknown_uppercase)}: the toolbox knows "
+                f"{', '.join(sorted(k for k in defaults if k.isupper()))}."
+            )
+        settings = {name: self._resolve(name, default, overrides) for name, default in defaults.items()}
+        settings.update((k, v) for k, v in overrides.items() if k not in settings)
+        self._settings = settings
+        self._derive()
+        self._validate()
+        self.__dict__.update(self._settings)
+
+    @classmethod
+    def defaults(cls):
+        """Every setting this class provides, with its default, by name."""
+        found = {}
+        for klass in reversed(cls.__mro__):
+            for name, value in vars(klass).items():
+                if name.startswith("_") or name in ("ENVIRONMENT_NAMES", "NOT_FROM_ENVIRONMENT"):
+                    continue
+                if (
+                    (name.isupper() or name.islower())
+                    and not callable(value)
+                    and not isinstance(value, (classmethod, staticmethod, property))
+                ):
+                    found[name] = value
+        return found
+
+    @classmethod
+    def environment_name(cls, name):
+        if name.isupper():
+            return cls.ENVIRONMENT_NAMES.get(name, name)
+        return "CELERY_" + name.upper()
+
+    def _resolve(self, name, default, overrides):
+        if name in overrides:
+            return overrides[name]
+        if name in self.NOT_FROM_ENVIRONMENT:
+            return default
+        env_name = self.environment_name(name)
+        if env_name not in os.environ:
+            return default
+        return parse_environment_value(env_name, os.environ[env_name], default)
+
+    def _derive(self):
+        s = self._settings
+        s["QUEUES"] = list(s["QUEUES"])
+        s["WORKER_QUEUES"] = list(s["WORKER_QUEUES"])
+        if s["result_backend"] is None:
+            url = URL.create(
+                "postgresql+psycopg2",  # SQLAlchemy 2.1 would pick psycopg 3 otherwise
+                username=s["RESULT_DB_USER"],
+                password=s["RESULT_DB_PASS"],
+                host=s["RESULT_DB_HOST"],
+                port=s["RESULT_DB_PORT"],
+                database=s["RESULT_DB_NAME"],
+            )
+            s["result_backend"] = "db+" + url.render_as_string(hide_password=False)
+        if s["broker_transport_options"] is None:
+            s["broker_transport_options"] = {
+                "region": s["AWS_REGION"],
+                "queue_name_prefix": f"{s['QUEUE_NAME_PREFIX']}-",
+                "visibility_timeout": s["SQS_VISIBILITY_TIMEOUT"],
+                "wait_time_seconds": s["SQS_WAIT_TIME_SECONDS"],
+            }
+        exchange = Exchange(s["task_default_exchange"], type=s["task_default_exchange_type"])
+        if s["task_queues"] is None:
+            s["task_queues"] = [
+                Queue(s["task_default_queue"], exchange, routing_key=s["task_default_routing_key"]),
+                Queue(s["PLATFORM_QUEUE_NAME"], exchange, routing_key="#"),
+            ] + [Queue(name, exchange, routing_key=name) for name in s["QUEUES"]]
+        if s["task_routes"] is None:
+            s["task_routes"] = (TaskRouter(exchange, s["task_queues"]),)
+
+    def _validate(self):
+        problems = list(self._problems())
+        if problems:
+            raise ConfigError("Invalid Cadasta worker configuration:\n  - " + "\n  - ".join(problems))
+
+    def _problems(self):
+        s = self._settings
+        prefix = s["QUEUE_NAME_PREFIX"]
+        if not isinstance(prefix, str) or not SQS_NAME.match(prefix):
+            yield (f"QUEUE_PREFIX={prefix!r}: use letters, digits, '-' and '_' only (it starts every SQS queue name).")
+            prefix = ""
+        platform = s["PLATFORM_QUEUE_NAME"]
+        if not str(platform).endswith(".fifo"):
+            yield (
+                f"PLATFORM_QUEUE_NAME={platform!r}: the platform queue is an SQS FIFO queue, "
+                "so its name must end in '.fifo'."
+            )
+        reserved = {s["task_default_queue"], platform}
+        seen = set()
+        for name in s["QUEUES"]:
+            if name in reserved:
+                yield f"QUEUES lists {name!r}, which the toolbox adds itself: remove it."
+            elif not isinstance(name, str) or not SQS_NAME.match(name):
+                yield (f"QUEUES lists {name!r}: SQS queue names hold only letters, digits, '-' and '_'.")
+            elif len(f"{prefix}-{name}") > SQS_NAME_LIMIT:
+                yield (
+                    f"QUEUES lists {name!r}: '{prefix}-{name}' is longer than the "
+                    f"{SQS_NAME_LIMIT} characters SQS allows; shorten it or QUEUE_PREFIX."
+                )
+            if name in seen:
+                yield f"QUEUES lists {name!r} twice: name each queue once."
+            seen.add(name)
+        consumable = set(s["QUEUES"]) | {s["task_default_queue"]}
+        for name in s["WORKER_QUEUES"]:
+            if name not in consumable:
+                yield (
+                    f"WORKER_QUEUES lists {name!r}, which is not in QUEUES: add it to QUEUES "
+                    "(every service queue is) or remove it from WORKER_QUEUES."
+                )
+        for name in ("RESULT_DB_PORT", "CHORD_UNLOCK_MAX_RETRIES"):
+            if not isinstance(s[name], int) or isinstance(s[name], bool) or s[name] < 0:
+                yield f"{name}={s[name]!r}: expected a whole number of at least 0."
+        options = s["broker_transport_options"]
+        visibility = options.get("visibility_timeout")
+        wait = options.get("wait_time_seconds", 0)
+        if not isinstance(wait, int) or not 0 <= wait <= SQS_MAX_WAIT_TIME_SECONDS:
+            yield (f"SQS_WAIT_TIME_SECONDS={wait!r}: SQS long polling waits 0 to {SQS_MAX_WAIT_TIME_SECONDS} seconds.")
+        elif not isinstance(visibility, int) or not wait < visibility <= SQS_MAX_VISIBILITY_TIMEOUT:
+            yield (
+                f"SQS_VISIBILITY_TIMEOUT={visibility!r}: it must be longer than the long-poll "
+                f"wait ({wait} s) and at most {SQS_MAX_VISIBILITY_TIMEOUT} s, and longer than "
+                "your longest task, or a running task is delivered a second time."
+            )
+
+    # -- Mapping: Celery's config_from_object reads every key ---------------
+    def __getitem__(self, name):
+        return self._settings[name]
+
+    def __iter__(self):
+        return iter(self._settings)
+
+    def __len__(self):
+        return len(self._settings)
+
+    def __repr__(self):
+        shown = ", ".join(
+            f"{name}={mask_password(value)!r}" for name, value in sorted(self._settings.items()) if name.islower()
+        )
+        return f"{type(self).__name__}({shown})"
+
+
+def parse_environment_value(env_name, raw, default):
+    """Read an environment variable as the type of its default."""
+    if default is None or isinstance(default, str):
+        return raw
+    if isinstance(default, bool) and raw.strip().lower() in BOOLEAN_WORDS:
+        return BOOLEAN_WORDS[raw.strip().lower()]
+    expected = type(default)
+    if isinstance(default, (list, tuple)) and not raw.strip().startswith(("[", "(")):
+        return [item.strip() for item in raw.split(",") if item.strip()]
+    try:
+        value = ast.literal_eval(raw)
+    except (ValueError, SyntaxError):
+        raise ConfigError(
+            f"{env_name}={raw!r} is not a valid Python literal; expected {expected.__name__} "
+            f"like {default!r}." + (" A comma-separated list works too." if isinstance(default, (list, tuple)) else "")
+        ) from None
+    if isinstance(default, (list, tuple)) and isinstance(value, (list, tuple)):
+        return list(value)
+    if type(value) is not expected:
+        raise ConfigError(
+            f"{env_name}={raw!r} is {type(value).__name__}; expected {expected.__name__} like {default!r}."
+        )
+    return value
+
+
+def mask_password(value):
+    if isinstance(value, str) and "://" in value and "@" in value:
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", value)
+    return value

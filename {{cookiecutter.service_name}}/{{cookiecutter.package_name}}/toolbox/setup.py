@@ -1,0 +1,78 @@
+"""Set-up that configuration alone cannot do, and the worker hook that runs it."""
+
+import logging
+
+from celery import signals
+
+logger = logging.getLogger(__name__)
+
+
+def setup_app(app, throw=True):
+    """Finish setting up a Cadasta Celery app; record success on ``app.is_set_up``.
+
+    Declares the exchange, every queue and every binding on the broker (this
+    creates missing SQS queues and proves the broker and credentials work),
+    and caps the retries of ``celery.chord_unlock``. The worker calls this on
+    ``worker_init``; code that only produces tasks calls it once at start-up.
+    Routing itself does not depend on it: every publish declares what it needs
+    on its own connection (see ``routing``).
+    """
+    app.is_set_up = False
+    try:
+        declare_routing(app)
+        cap_chord_unlock(app)
+    except Exception:
+        if throw:
+            raise
+        logger.exception("Set-up of Celery app %r failed; its tasks may not be routed or tracked.", app.main)
+        return False
+    app.is_set_up = True
+    return True
+
+
+def declare_routing(app):
+    with app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=3)
+        channel = connection.default_channel
+        for queue in app.amqp.queues.values():
+            queue.bind(channel).declare()
+
+
+def cap_chord_unlock(app):
+    app.tasks["celery.chord_unlock"].max_retries = app.conf.CHORD_UNLOCK_MAX_RETRIES
+
+
+def is_toolbox_app(app):
+    return "PLATFORM_QUEUE_NAME" in app.conf
+
+
+def select_worker_queues(queues, worker_queues, platform_queue):
+    """Consume this worker's own queues, and never the platform's.
+
+    ``queues`` is the app's ``app.amqp.queues``. Without ``-Q`` Celery would
+    consume every queue in ``task_queues``: the other services' queues and the
+    platform queue too, taking tasks that are not this worker's and messages
+    the platform must see. An explicit ``-Q`` still wins, but for the platform
+    queue.
+    """
+    # Celery keeps no public record of whether -Q was given: _consume_from
+    # stays None until something selects. tests/test_setup.py pins this.
+    if queues._consume_from is None:
+        if not worker_queues:
+            logger.error("WORKER_QUEUES is empty and no -Q was given: this worker consumes nothing.")
+        queues._consume_from = {}
+        queues.select(worker_queues)
+    if platform_queue in queues.consume_from:
+        logger.error(
+            "A worker never consumes %r (the platform's sync-tasks process does); not consuming it.", platform_queue
+        )
+        queues.deselect(platform_queue)
+
+
+@signals.worker_init.connect(weak=False, dispatch_uid="cadasta-toolbox-worker-init")
+def on_worker_init(sender=None, **kwargs):
+    app = sender.app
+    if not is_toolbox_app(app):
+        return
+    select_worker_queues(app.amqp.queues, app.conf.WORKER_QUEUES, app.conf.PLATFORM_QUEUE_NAME)
+    setup_app(app, throw=False)
