@@ -40,9 +40,7 @@ def worker_python(baked_matrix, tmp_path_factory):
 
 def run(command, cwd, **kwargs):
     """Run a command; return its CompletedProcess with output as text."""
-    return subprocess.run(
-        [str(part) for part in command], cwd=cwd, capture_output=True, text=True, **kwargs
-    )
+    return subprocess.run([str(part) for part in command], cwd=cwd, capture_output=True, text=True, **kwargs)
 
 
 def ruff():

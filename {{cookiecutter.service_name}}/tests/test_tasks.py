@@ -1,5 +1,7 @@
 import logging
 
+from celery import chain
+
 from {{ cookiecutter.package_name }} import services, tasks
 
 
@@ -23,3 +25,17 @@ def test_a_failing_task_is_logged_as_an_error(caplog):
         result = tasks.count_words.apply(args=(None,))
     assert result.failed()
     assert f"Task {tasks.count_words.name}[{result.id}] failed" in caplog.text
+
+
+def test_top_words_ranks_by_count_then_word():
+    assert services.top_words({"b": 2, "a": 2, "c": 3, "d": 1}, 3) == [["c", 3], ["a", 2], ["b", 2]]
+
+
+def test_the_word_report_is_a_chain_of_the_two_steps():
+    steps = tasks.word_report("a b", 2)
+    assert [s.task for s in steps] == [tasks.count_words.name, tasks.top_words.name]
+    assert steps[0].args == ("a b",) and steps[1].args == (2,)
+
+
+def test_the_chain_computes_the_report_when_run_in_process():
+    assert chain(*tasks.word_report("b a b c", 1)).apply().get() == [["b", 2]]

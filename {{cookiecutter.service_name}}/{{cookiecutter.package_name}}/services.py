@@ -7,3 +7,9 @@ def count_words(text):
     """Return how often each word occurs in ``text``, case-insensitively."""
     words = (word.strip(".,;:!?\"'()").lower() for word in text.split())
     return dict(Counter(word for word in words if word))
+
+
+def top_words(counts, n):
+    """The ``n`` most frequent words of ``counts`` as [word, count] pairs, ties by word."""
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [[word, count] for word, count in ranked[:n]]

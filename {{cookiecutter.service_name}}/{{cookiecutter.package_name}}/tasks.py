@@ -4,11 +4,34 @@ A task's name starts with the queue it runs on (`<queue>.<name>`): the toolbox
 routes by that prefix, so other services can send it by name alone.
 """
 
+from celery import chain
+
 from . import services
 from .celery import app
-from .toolbox import WorkerTask
+from .toolbox import WorkerTask, chainable, hand_over_callbacks
+
+QUEUE = "{{ (cookiecutter.queues | queue_list)[0] }}"
 
 
-@app.task(base=WorkerTask, name="{{ (cookiecutter.queues | queue_list)[0] }}.count_words")
+@app.task(base=WorkerTask, name=f"{QUEUE}.count_words")
 def count_words(text):
     return services.count_words(text)
+
+
+@app.task(base=WorkerTask, name=f"{QUEUE}.top_words")
+def top_words(counts, n=3):
+    return services.top_words(counts, n)
+
+
+@chainable
+def word_report(text, n):
+    """The steps of a word report, for splicing into a caller's chain."""
+    return count_words.s(text), top_words.s(n)
+
+
+@app.task(base=WorkerTask, bind=True, name=f"{QUEUE}.report_top_words")
+def report_top_words(self, text, n=3):
+    """Schedule the report as follow-up tasks; whoever waits on this task's
+    callbacks now waits for the report's last step. Returns that step's id."""
+    report = hand_over_callbacks(self, chain(*word_report(text, n)))
+    return report.apply_async().id

@@ -1,20 +1,34 @@
+"""The stack the end-to-end tests run against.
+
+By default everything runs on this machine without Docker: LocalStack from
+tests/harness/localstack.py, a throwaway Postgres with the stack's SQL, and the
+sync-tasks stub and the worker with the commands and environment of
+docker-compose.yml. With E2E_STACK=compose the tests use a running
+`docker compose up` instead, reached as .env (or .env.example) describes.
+"""
+
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
+import psycopg2
+import psycopg2.extras
 import pytest
 from celery import Celery
 
 from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.toolbox import setup_app
 from tests.e2e.sqs import SqsQueues
-from tests.harness import localstack
+from tests.harness import localstack, postgres, stack
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: A queue only the tests use: follow-up tasks go there and stay to be counted.
 PROBE_QUEUE = "e2eprobe"
+ON_COMPOSE = os.environ.get("E2E_STACK") == "compose"
 
 
 def pytest_collection_modifyitems(items):
@@ -25,8 +39,14 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def localstack_host():
+    if ON_COMPOSE and not os.environ.get("LOCALSTACK_HOST"):
+        yield f"localhost:{stack.settings()['LOCALSTACK_PORT']}"
+        return
     with localstack.running() as host:
         yield host
+
+
+# -- Routing: a worker per test, on queues of its own ---------------------
 
 
 @pytest.fixture
@@ -45,12 +65,15 @@ def stack_env(localstack_host):
 @pytest.fixture
 def app(stack_env, monkeypatch):
     """A producer app configured as the worker is, from the environment."""
-    for name, value in stack_env.items():
+    return producer_app(stack_env, monkeypatch)
+
+
+def producer_app(environment, monkeypatch):
+    for name, value in environment.items():
         monkeypatch.setenv(name, value)
     producer = Celery("e2e-producer", set_as_current=False)
     producer.config_from_object(Settings())
-    yield producer
-    producer.close()
+    return producer
 
 
 @pytest.fixture
@@ -61,37 +84,122 @@ def sqs(localstack_host, stack_env):
 @pytest.fixture
 def worker(stack_env):
     """A real prefork worker, as `celery -A {{ cookiecutter.package_name }} worker` runs it, plus the probe tasks."""
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "{{ cookiecutter.package_name }}",
-                "worker",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                "1",
-                "--include",
-                "tests.e2e.probe_tasks",
-                "--loglevel",
-                "INFO",
-            ],
-            cwd=PROJECT_ROOT,
-            env={**os.environ, **stack_env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    with tempfile.TemporaryDirectory() as logs:
+        process = stack.Process(
+            "worker",
+            [*stack.command("worker"), "--pool", "prefork", "--concurrency", "1", "--include", "tests.e2e.probe_tasks"],
+            stack_env,
+            Path(logs) / "worker.log",
+        ).start()
         try:
             yield process
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            log.seek(0)
-            sys.stderr.write(log.read().decode(errors="replace")[-4000:])
+            process.stop()
+            sys.stderr.write(process.log()[-4000:])
+
+
+# -- The platform: tasks tracked by sync-tasks, results in Postgres -------
+
+
+class Platform:
+    """What the tests use of a running stack, however it was started."""
+
+    def __init__(self, values, localstack_host, db_host, db_port):
+        self.values = values
+        worker = stack.on_host(stack.environment("worker", values), localstack_host, db_host, db_port)
+        self.producer_env = {name: worker[name] for name in ("CELERY_BROKER_URL", "QUEUE_PREFIX", "AWS_REGION")}
+        self.platform_dsn = f"postgresql://cadasta_platform:{values['PLATFORM_DB_PASS']}@{db_host}:{db_port}/cadasta"
+        self.worker_dsn = f"postgresql://cadasta_worker:{values['RESULT_DB_PASS']}@{db_host}:{db_port}/cadasta"
+        self.sqs = SqsQueues(localstack_host, self.producer_env["QUEUE_PREFIX"], self.producer_env["AWS_REGION"])
+
+    def query(self, sql, *parameters, dsn=None):
+        with (
+            contextlib.closing(psycopg2.connect(dsn or self.platform_dsn)) as connection,
+            connection,
+            connection.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cursor,
+        ):
+            cursor.execute(sql, parameters)
+            return cursor.fetchall() if cursor.description else None
+
+    def tracked(self, task_id):
+        rows = self.query("SELECT * FROM tracked_task WHERE task_id = %s", task_id)
+        return rows[0] if rows else None
+
+    def wait_until(self, task_id, condition, timeout=90):
+        """The task's tracked row once condition(row) holds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            row = self.tracked(task_id)
+            if row is not None and condition(row):
+                return row
+            if time.monotonic() > deadline:
+                raise AssertionError(f"task {task_id} never got there; its tracked row is {row}")
+            time.sleep(0.5)
+
+    def wait_for_task_and_result(self, task_id, status="SUCCESS"):
+        return self.wait_until(task_id, lambda row: row["type"] is not None and row["status"] == status)
+
+
+class HostPlatform(Platform):
+    def __init__(self, values, localstack_host, db_host, db_port, logs):
+        super().__init__(values, localstack_host, db_host, db_port)
+        self.localstack_host, self.db_host, self.db_port, self.logs = localstack_host, db_host, db_port, logs
+        self.sync_tasks = None
+
+    def service(self, name, **overrides):
+        environment = stack.environment(name, self.values)
+        environment = stack.on_host(environment, self.localstack_host, self.db_host, self.db_port)
+        environment.update(
+            HEARTBEAT_FILE=str(self.logs / f"{name}.heartbeat"),
+            # Stop within a second when told to, not after a 20 s long poll.
+            SQS_WAIT_TIME_SECONDS="1",
+            **overrides,
+        )
+        return stack.Process(name, stack.command(name), environment, self.logs / f"{name}.log")
+
+    def start_sync_tasks(self):
+        self.sync_tasks = self.service("sync-tasks").start()
+        self.sync_tasks.wait_for_log("Consuming")
+
+    def stop_sync_tasks(self):
+        self.sync_tasks.stop()
+
+
+class ComposePlatform(Platform):
+    def start_sync_tasks(self):
+        subprocess.run(["docker", "compose", "start", "sync-tasks"], cwd=stack.PROJECT_ROOT, check=True)
+
+    def stop_sync_tasks(self):
+        subprocess.run(["docker", "compose", "stop", "sync-tasks"], cwd=stack.PROJECT_ROOT, check=True)
+
+
+@pytest.fixture(scope="session")
+def platform(localstack_host, tmp_path_factory):
+    values = stack.settings()
+    if ON_COMPOSE:
+        yield ComposePlatform(values, localstack_host, "localhost", int(values["POSTGRES_PORT"]))
+        return
+    values["QUEUE_PREFIX"] = f"e2e{uuid.uuid4().hex[:12]}"  # queues of this session's own
+    logs = tmp_path_factory.mktemp("stack")
+    database = stack.environment("postgres", values)
+    with postgres.running(stack.init_sql_dir(), database["POSTGRES_DB"], database) as (db_host, db_port):
+        host = HostPlatform(values, localstack_host, db_host, db_port, logs)
+        worker = host.service("worker")
+        try:
+            host.start_sync_tasks()
+            worker.start().wait_for_log(" ready.")
+            yield host
+        finally:
+            worker.stop()
+            host.stop_sync_tasks()
+            for name in ("sync-tasks", "worker"):
+                log = (logs / f"{name}.log").read_text(errors="replace")
+                sys.stderr.write(f"\n--- {name} log (end) ---\n{log[-3000:]}")
+
+
+@pytest.fixture
+def producer(platform, monkeypatch):
+    """A process that only produces tasks: configured like the worker, set up once."""
+    app = producer_app(platform.producer_env, monkeypatch)
+    assert setup_app(app) is True
+    return app

@@ -56,3 +56,12 @@ def decode(raw):
     message = json.loads(base64.b64decode(raw["Body"]))
     message["sqs_attributes"] = raw.get("Attributes", {})
     return message
+
+
+def is_drained(client, queue_url):
+    """No message waiting in the queue and none being handled."""
+    attributes = client.get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return attributes["ApproximateNumberOfMessages"] == attributes["ApproximateNumberOfMessagesNotVisible"] == "0"

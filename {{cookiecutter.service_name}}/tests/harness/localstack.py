@@ -14,13 +14,14 @@ import hashlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from tests.harness.network import free_port
 
 REQUIREMENTS = Path(__file__).with_name("localstack-requirements.txt")
 START_TIMEOUT = 120
@@ -65,12 +66,6 @@ def install():
         finally:
             shutil.rmtree(building, ignore_errors=True)
     return python
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def sqs_is_ready(host):

@@ -1,0 +1,21 @@
+-- Every task the platform knows of, side by side with its result (either may
+-- come first). Results are JSON: the toolbox keeps Celery's json serializer.
+\set ON_ERROR_STOP on
+SET ROLE cadasta_platform;
+
+CREATE VIEW tracked_task AS
+SELECT
+    task_id,
+    t.type,
+    t.input,
+    t.parent_id,
+    t.root_id,
+    r.status,
+    convert_from(r.result, 'UTF8')::jsonb AS result,
+    r.traceback,
+    t.created_at,
+    r.date_done
+FROM platform_task AS t
+FULL OUTER JOIN celery_taskmeta AS r USING (task_id);
+
+RESET ROLE;

@@ -1,0 +1,151 @@
+"""The platform sees every task and every result, as the real platform would.
+
+Tasks go through real SQS to the real worker; the sync-tasks stub stores task
+rows; the worker stores results in Postgres through its own restricted role.
+"""
+
+import time
+import uuid
+
+import psycopg2
+import pytest
+from celery import chain
+
+from {{ cookiecutter.package_name }}.tasks import QUEUE
+from tests.e2e.conftest import HostPlatform
+from tests.e2e.sqs import is_drained
+
+COUNT_WORDS = f"{QUEUE}.count_words"
+TOP_WORDS = f"{QUEUE}.top_words"
+PLATFORM = "platform.fifo"
+
+
+def test_a_task_from_a_producer_is_tracked_with_its_result(platform, producer):
+    sent = producer.send_task(COUNT_WORDS, args=["b a b"], kwargs={}, creator_id=7)
+    row = platform.wait_for_task_and_result(sent.id)
+    assert row["type"] == COUNT_WORDS
+    assert row["input"] == {"args": ["b a b"], "kwargs": {}}
+    assert row["parent_id"] is None and row["root_id"] == sent.id
+    assert row["result"] == {"a": 1, "b": 2}
+    (task,) = platform.query("SELECT creator_id, options FROM platform_task WHERE task_id = %s", sent.id)
+    assert task["creator_id"] == "7"
+    assert {"eta", "expires", "retries", "timelimit"} <= set(task["options"])
+
+
+def test_a_failing_task_records_failure_and_its_traceback(platform, producer):
+    sent = producer.send_task(COUNT_WORDS, args=[None])
+    row = platform.wait_for_task_and_result(sent.id, status="FAILURE")
+    assert "AttributeError" in row["traceback"]
+    assert row["result"]["exc_type"] == "AttributeError"
+    assert row["input"] == {"args": [None], "kwargs": {}}
+
+
+def test_a_chain_is_tracked_member_by_member(platform, producer):
+    last = chain(producer.signature(COUNT_WORDS, args=["x y x"]), producer.signature(TOP_WORDS, args=[1])).apply_async()
+    first = last.parent
+    first_row = platform.wait_for_task_and_result(first.id)
+    last_row = platform.wait_for_task_and_result(last.id)
+    assert (first_row["parent_id"], first_row["root_id"]) == (None, first.id)
+    assert (last_row["parent_id"], last_row["root_id"]) == (first.id, first.id)
+    assert last_row["result"] == [["x", 2]]
+
+
+def test_follow_up_tasks_sent_from_a_running_task_are_tracked(platform, producer):
+    report = producer.send_task(f"{QUEUE}.report_top_words", args=["a b b c c c", 2])
+    report_row = platform.wait_for_task_and_result(report.id)
+    last_id = report_row["result"]  # the id of the report's last step
+    last_row = platform.wait_for_task_and_result(last_id)
+    counting_id = last_row["parent_id"]
+    counting_row = platform.wait_for_task_and_result(counting_id)
+    assert counting_row["type"] == COUNT_WORDS and counting_row["parent_id"] == report.id
+    assert last_row["type"] == TOP_WORDS and last_row["result"] == [["c", 3], ["b", 2]]
+    assert {counting_row["root_id"], last_row["root_id"]} == {report.id}
+
+
+def test_a_result_stored_before_its_task_row_is_joined_later(platform, producer):
+    platform.stop_sync_tasks()
+    try:
+        sent = producer.send_task(COUNT_WORDS, args=["early result"])
+        early = platform.wait_until(sent.id, lambda row: row["status"] == "SUCCESS")
+        assert early["type"] is None, "the task row exists although sync-tasks is stopped"
+    finally:
+        platform.start_sync_tasks()
+    row = platform.wait_for_task_and_result(sent.id)
+    assert row["type"] == COUNT_WORDS and row["result"] == {"early": 1, "result": 1}
+
+
+def test_the_same_message_twice_makes_one_task_row(platform, producer):
+    task_id = str(uuid.uuid4())
+    headers, properties, body, _ = producer.amqp.as_task_v2(task_id, COUNT_WORDS, args=["twice"], kwargs={})
+    platform_queue = producer.amqp.queues[PLATFORM]
+    with producer.connection_for_write() as connection:
+        publisher = connection.Producer(serializer="json")
+        for _ in range(2):  # straight to the platform queue, so the worker does not run it
+            publisher.publish(
+                body, exchange="", routing_key=PLATFORM, headers=headers, declare=[platform_queue], **properties
+            )
+    platform.wait_until(task_id, lambda row: row["type"] is not None)
+    url = platform.sqs.client.get_queue_url(QueueName=f"{platform.sqs.prefix}-{PLATFORM}")["QueueUrl"]
+    deadline = time.monotonic() + 60
+    while not is_drained(platform.sqs.client, url):
+        assert time.monotonic() < deadline, "sync-tasks never finished the platform queue"
+        time.sleep(0.5)
+    assert platform.query("SELECT count(*) AS n FROM platform_task WHERE task_id = %s", task_id) == [{"n": 1}]
+
+
+def test_an_undecodable_message_is_kept_and_sync_tasks_goes_on(platform, producer):
+    url = platform.sqs.client.get_queue_url(QueueName=f"{platform.sqs.prefix}-{PLATFORM}")["QueueUrl"]
+    sent = platform.sqs.client.send_message(
+        QueueUrl=url,
+        MessageBody="this is not a task",
+        MessageGroupId="garbage",
+        MessageDeduplicationId=str(uuid.uuid4()),
+    )
+    deadline = time.monotonic() + 60
+    while not platform.query("SELECT 1 FROM platform_undecodable_message WHERE message_id = %s", sent["MessageId"]):
+        assert time.monotonic() < deadline, "the undecodable message was not kept"
+        time.sleep(0.5)
+    after = producer.send_task(COUNT_WORDS, args=["still here"])
+    platform.wait_for_task_and_result(after.id)
+
+
+def test_sync_tasks_does_not_acknowledge_while_the_database_is_unreachable(platform, producer, tmp_path):
+    if not isinstance(platform, HostPlatform):
+        pytest.skip("needs a sync-tasks process the tests start themselves")
+    platform.stop_sync_tasks()
+    cut_off = platform.service(
+        "sync-tasks", PLATFORM_DATABASE_URL="postgresql://cadasta_platform:x@127.0.0.1:1/cadasta"
+    )
+    cut_off.log_path = tmp_path / "cut-off.log"
+    try:
+        cut_off.start().wait_for_log("Consuming")
+        sent = producer.send_task(COUNT_WORDS, args=["kept back"])
+        cut_off.wait_for_log(f"message {sent.id} not acknowledged")
+    finally:
+        cut_off.stop()
+        platform.start_sync_tasks()
+    row = platform.wait_for_task_and_result(sent.id)
+    assert row["input"] == {"args": ["kept back"], "kwargs": {}}
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SELECT * FROM platform_task",
+        "INSERT INTO platform_task (task_id, type, input, options) VALUES ('x', 'x', '{}', '{}')",
+        "UPDATE platform_task SET type = 'x'",
+        "DELETE FROM platform_task",
+        "CREATE TABLE worker_owned (id int)",
+    ],
+)
+def test_the_worker_role_cannot_touch_the_task_table(platform, statement):
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        platform.query(statement, dsn=platform.worker_dsn)
+
+
+def test_the_worker_role_reads_and_writes_results(platform):
+    task_id = str(uuid.uuid4())
+    platform.query(
+        "INSERT INTO celery_taskmeta (task_id, status) VALUES (%s, 'PENDING')", task_id, dsn=platform.worker_dsn
+    )
+    assert platform.query("SELECT count(*) AS n FROM celery_taskmeta", dsn=platform.worker_dsn)[0]["n"] >= 1
