@@ -8,12 +8,12 @@ print(
 Baked {SERVICE_NAME}. Next steps:
 
     cd {SERVICE_NAME}
-    docker compose up --wait    # LocalStack SQS, Postgres, sync-tasks and the worker
+    docker compose up --wait --build   # LocalStack SQS, Postgres, sync-tasks and the worker
 
     python -m venv .venv && . .venv/bin/activate
-    pip install -e '.[test]'
-    pytest                      # unit and conformance tests, offline
-    pytest -m e2e               # the whole stack end to end (on this machine if no Docker)
+    make install                # pip install -e '.[test]'
+    make test                   # unit and conformance tests, offline
+    make e2e                    # the whole stack end to end (on this machine if no Docker)
 
 Then read README.md: the worker's code lives in {PACKAGE_NAME}/tasks.py and
 {PACKAGE_NAME}/services.py; {PACKAGE_NAME}/toolbox/ keeps it Cadasta-conformant.

@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 import venv
@@ -36,6 +37,13 @@ def worker_python(baked_matrix, tmp_path_factory):
         check=True,
     )
     return python
+
+
+@pytest.fixture(scope="session")
+def worker_environment(worker_python):
+    """The process environment with the shared virtual environment first on PATH,
+    as `. .venv/bin/activate` would leave it: the Makefile's commands find its tools."""
+    return {**os.environ, "PATH": f"{worker_python.parent}{os.pathsep}{os.environ['PATH']}"}
 
 
 def run(command, cwd, **kwargs):

@@ -46,4 +46,4 @@ def test_good_answers_print_the_next_steps(cookies, capfd):
     result = cookies.bake(extra_context={"service_name": "export-worker"})
     assert result.exit_code == 0, result.exception
     out = capfd.readouterr().out
-    assert "cd export-worker" in out and "pip install -e '.[test]'" in out and "pytest -m e2e" in out
+    assert "cd export-worker" in out and "make install" in out and "make e2e" in out
