@@ -13,7 +13,7 @@ Baked {SERVICE_NAME}. Next steps:
     python -m venv .venv && . .venv/bin/activate
     make install                # pip install -e '.[test]'
     make test                   # unit and conformance tests, offline
-    make e2e                    # the whole stack end to end (on this machine if no Docker)
+    make e2e                    # the whole stack end to end, on this machine (E2E_STACK=compose: against compose)
 
 Then read README.md: the worker's code lives in {PACKAGE_NAME}/tasks.py and
 {PACKAGE_NAME}/services.py; {PACKAGE_NAME}/toolbox/ keeps it Cadasta-conformant.

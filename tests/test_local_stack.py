@@ -66,6 +66,7 @@ def test_the_stack_is_wired_as_the_contract_needs(baked_matrix, variant):
         for dependency in service.get("depends_on", {}).values():
             assert dependency == {"condition": "service_healthy"}
     assert services["worker"]["command"] == ["celery", "-A", package, "worker", "--loglevel", "INFO"]
+    assert services["worker"]["restart"] == services["sync-tasks"]["restart"] == "on-failure"
     assert services["sync-tasks"]["command"] == ["python", "-m", "local_stack.sync_tasks"]
     dockerfile = (project / "Dockerfile").read_text()
     assert f"CMD {json.dumps(services['worker']['command'])}" in dockerfile

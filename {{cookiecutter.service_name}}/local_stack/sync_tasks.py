@@ -7,23 +7,25 @@ related object when the properties carry them.
 
 - Idempotent: the same message twice makes one row.
 - The database unreachable: the message is not acknowledged; SQS delivers it
-  again a few seconds later, and again, until the row is stored.
-- A message that is not a Celery task message is logged with its id, kept in
-  platform_undecodable_message, and acknowledged; the stub goes on.
+  again a few seconds later (longer each time), until the row is stored.
+- A message that is not a Celery task message, or that the task table refuses
+  (a value too long, a character Postgres cannot store), is logged with its id,
+  kept in platform_undecodable_message, and acknowledged; the stub goes on.
 
     python -m local_stack.sync_tasks     # configured from the environment, like the worker
 """
 
+import base64
 import json
 import logging
 import os
 import signal
+import time
 from pathlib import Path
 
 import psycopg2
 from kombu import Connection, Queue
 from kombu.mixins import ConsumerMixin
-from kombu.transport import virtual
 
 from {{ cookiecutter.package_name }}.toolbox import Config
 
@@ -32,8 +34,18 @@ logger = logging.getLogger("sync_tasks")
 OPTION_HEADERS = ("eta", "expires", "retries", "timelimit")
 # Celery puts unknown apply_async options into the message properties.
 LINK_PROPERTIES = ("creator_id", "related_content_type", "related_object_id")
-#: Seconds before SQS hands back a message the stub could not store.
+#: Seconds before SQS hands back a message the stub could not store, times the
+#: number of deliveries so far, up to the maximum.
 RETRY_DELAY = 5
+MAX_RETRY_DELAY = 300
+#: After a failed connection attempt, messages are given back without trying
+#: again for this long, so a batch does not wait out one timeout per message.
+RECONNECT_PAUSE = 2.0
+#: A consumer that dies holding messages leaves them to the queue's visibility
+#: timeout, so keep it short: the stub's work per message takes milliseconds.
+#: SQS takes it when the queue is created, as the stub does in the local stack,
+#: where it starts before the worker.
+VISIBILITY_TIMEOUT = 60
 
 INSERT_TASK = """
     INSERT INTO platform_task
@@ -46,7 +58,7 @@ INSERT_UNDECODABLE = "INSERT INTO platform_undecodable_message (message_id, body
 
 
 class Undecodable(Exception):
-    """The message is not a Celery protocol 2 task message."""
+    """The message is not a Celery protocol 2 task message, or not one the task table can hold."""
 
 
 class DatabaseUnavailable(Exception):
@@ -89,16 +101,28 @@ class TaskTable:
     def __init__(self, dsn):
         self.dsn = dsn
         self.connection = None
+        self.retry_at = 0.0
 
     def write(self, statement, parameters):
+        """Run one statement in its own transaction.
+
+        Raises DatabaseUnavailable when the database cannot be reached, and
+        Undecodable when it refuses these values (they never will fit).
+        """
+        if self.connection is None and time.monotonic() < self.retry_at:
+            raise DatabaseUnavailable("still unreachable a moment ago")
         try:
-            if self.connection is None or self.connection.closed:
+            if self.connection is None:
                 self.connection = psycopg2.connect(self.dsn, connect_timeout=5)
             with self.connection, self.connection.cursor() as cursor:
                 cursor.execute(statement, parameters)
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as error:
             self.close()
+            self.retry_at = time.monotonic() + RECONNECT_PAUSE
             raise DatabaseUnavailable(str(error).strip()) from error
+        except (psycopg2.DataError, psycopg2.IntegrityError, ValueError) as error:
+            # ValueError: psycopg2 refuses NUL characters before sending anything.
+            raise Undecodable(f"the task table refuses it: {str(error).strip()}") from error
 
     def close(self):
         if self.connection is not None:
@@ -126,48 +150,60 @@ class SyncTasks(ConsumerMixin):
             self.heartbeat_file.touch()
 
     def on_message(self, message):
-        try:
-            row = task_row(message)
-        except Undecodable as error:
-            self.keep_undecodable(message, error)
-            return
-        try:
-            self.table.write(INSERT_TASK, row)
-        except DatabaseUnavailable as error:
-            self.retry_later(message, row["task_id"], error)
-            return
-        message.ack()
-        logger.info("task %s %s parent=%s root=%s", row["task_id"], row["type"], row["parent_id"], row["root_id"])
-
-    def keep_undecodable(self, message, error):
         identifier = message_id(message)
-        logger.error("Cannot read message %s as a task: %s", identifier, error)
-        body = message.body if isinstance(message.body, str) else repr(message.body)
         try:
-            self.table.write(INSERT_UNDECODABLE, (identifier, body, str(error)))
-        except DatabaseUnavailable as db_error:
-            self.retry_later(message, identifier, db_error)
+            try:
+                row = task_row(message)
+                identifier = row["task_id"]
+                self.table.write(INSERT_TASK, row)
+                logger.info("task %s %s parent=%s root=%s", identifier, row["type"], row["parent_id"], row["root_id"])
+            except Undecodable as error:
+                logger.error("Cannot store message %s as a task: %s", identifier, error)
+                self.keep(message, error)
+        except DatabaseUnavailable as error:
+            logger.warning("Database unavailable (%s); message %s not acknowledged, it comes back", error, identifier)
+            release(message)
             return
         message.ack()
 
-    def retry_later(self, message, identifier, error):
-        logger.warning("Database unavailable (%s); message %s not acknowledged, it will come back", error, identifier)
-        release(message, self.queue.name, RETRY_DELAY)
+    def keep(self, message, error):
+        body = readable(message.body)
+        try:
+            self.table.write(INSERT_UNDECODABLE, (message_id(message), body.replace("\x00", "\\0"), str(error)))
+        except Undecodable as refused:
+            # Not even the record of it fits: this log line is all that is left of it.
+            logger.error("Cannot keep message %s (%s); its body was: %r", message_id(message), refused, body)
 
 
-def release(message, queue_name, delay):
-    """Give a message back to SQS unacknowledged: it is delivered again after ``delay`` seconds.
+def readable(body):
+    """The body as text, unchanged where it is UTF-8, losslessly as base64 where not."""
+    if isinstance(body, bytes):
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            return "base64:" + base64.b64encode(body).decode("ascii")
+    return str(body)
 
-    Not ``message.requeue()``: on SQS kombu requeues by publishing a copy through
-    this connection's exchange table and deleting the original, and this
-    consumer has no bindings, so the copy would go nowhere.
+
+def release(message):
+    """Give a message back to SQS unacknowledged, to be delivered again shortly.
+
+    Not ``message.requeue()``: on SQS, kombu requeues by publishing a copy through
+    this connection's exchange table, which has no bindings here, and leaves the
+    original invisible for the queue's whole visibility timeout.
     """
     info = message.delivery_info
-    message.channel.sqs(queue=queue_name).change_message_visibility(
-        QueueUrl=info["sqs_queue"], ReceiptHandle=info["sqs_message"]["ReceiptHandle"], VisibilityTimeout=delay
-    )
-    # Forget the delivery without deleting it: the SQS channel's basic_ack would delete.
-    virtual.Channel.basic_ack(message.channel, message.delivery_tag)
+    receipt = info["sqs_message"]
+    deliveries = int(receipt.get("Attributes", {}).get("ApproximateReceiveCount", 1))
+    delay = min(RETRY_DELAY * deliveries, MAX_RETRY_DELAY)
+    try:
+        message.channel.sqs().change_message_visibility(
+            QueueUrl=info["sqs_queue"], ReceiptHandle=receipt["ReceiptHandle"], VisibilityTimeout=delay
+        )
+    except Exception as error:  # the message still comes back, after its visibility timeout
+        logger.warning("Could not shorten the visibility of message %s: %r", receipt.get("MessageId"), error)
+    # Forget the delivery without deleting the message (kombu's SQS QoS deletes only on ack).
+    message.channel.qos.reject(message.delivery_tag, requeue=False)
 
 
 def main():
@@ -177,9 +213,8 @@ def main():
     if not dsn:
         raise SystemExit("Set PLATFORM_DATABASE_URL to the platform database (postgresql://user:pass@host:port/db).")
     queue = Queue(config.PLATFORM_QUEUE_NAME, routing_key="#")
-    connection = Connection(
-        config.broker_url, transport=config.broker_transport, transport_options=config.broker_transport_options
-    )
+    transport_options = {**config.broker_transport_options, "visibility_timeout": VISIBILITY_TIMEOUT}
+    connection = Connection(config.broker_url, transport=config.broker_transport, transport_options=transport_options)
     stub = SyncTasks(connection, queue, TaskTable(dsn), os.environ.get("HEARTBEAT_FILE"))
     signal.signal(signal.SIGTERM, lambda *_: setattr(stub, "should_stop", True))
     try:

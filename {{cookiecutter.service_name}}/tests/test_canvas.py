@@ -1,5 +1,5 @@
 import pytest
-from celery import Celery, chain
+from celery import Celery, chain, group
 from celery.canvas import Signature
 
 from {{ cookiecutter.package_name }}.toolbox import chainable, hand_over_callbacks
@@ -47,16 +47,35 @@ def test_chainable_refuses_anything_but_signatures(returned):
 
 
 class FakeTask:
-    """Just what hand_over_callbacks reads: the app and the running request."""
+    """Just what hand_over_callbacks reads: the app, its name and the running request."""
+
+    name = "t.parent"
 
     def __init__(self, **request):
         self.app = app
-        self.request = type("Request", (), {"callbacks": None, "errbacks": None, "chain": None, **request})()
+        fields = {"callbacks": None, "errbacks": None, "chain": None, "chord": None, **request}
+        self.request = type("Request", (), fields)()
 
 
-def test_callbacks_and_errbacks_move_to_the_last_task_of_the_chain():
+@pytest.fixture
+def sent(monkeypatch):
+    """What hand_over_callbacks sends, instead of sending it."""
+    signatures = []
+
+    def apply_async(self, **options):
+        signatures.append(self)
+        return "result"
+
+    monkeypatch.setattr(Signature, "apply_async", apply_async)
+    # chain(...) builds an instance of Celery's own chain class, with its own apply_async.
+    monkeypatch.setattr(type(chain(first.s(), second.s())), "apply_async", apply_async)
+    return signatures
+
+
+def test_callbacks_and_errbacks_move_to_the_last_task_of_the_chain(sent):
     task = FakeTask(callbacks=[on_done.s()], errbacks=[on_error.s()])
-    handed = hand_over_callbacks(task, chain(first.s(1), second.s()))
+    assert hand_over_callbacks(task, chain(first.s(1), second.s())) == "result"
+    (handed,) = sent
     last = handed.tasks[-1]
     assert [s["task"] for s in last.options["link"]] == ["t.on_done"]
     assert [s["task"] for s in last.options["link_error"]] == ["t.on_error"]
@@ -64,10 +83,29 @@ def test_callbacks_and_errbacks_move_to_the_last_task_of_the_chain():
     assert task.request.callbacks is None and task.request.errbacks is None
 
 
-def test_the_rest_of_the_parents_chain_runs_after_the_new_work():
+def test_the_rest_of_the_parents_chain_runs_after_the_new_work(sent):
     # Celery keeps the remaining chain in reverse order.
     task = FakeTask(chain=[dict(on_error.s()), dict(on_done.s())])
-    handed = hand_over_callbacks(task, first.s(1))
+    hand_over_callbacks(task, first.s(1))
+    (handed,) = sent
     assert [s.task for s in handed.tasks] == ["t.first", "t.on_done", "t.on_error"]
     assert all(isinstance(s, Signature) for s in handed.tasks)
     assert task.request.chain is None
+
+
+def test_a_failed_send_leaves_the_errbacks_with_the_task(monkeypatch):
+    def refuse(self, **options):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(Signature, "apply_async", refuse)
+    task = FakeTask(errbacks=[on_error.s()])
+    with pytest.raises(ConnectionError):
+        hand_over_callbacks(task, first.s(1))
+    assert [s["task"] for s in task.request.errbacks] == ["t.on_error"]
+
+
+def test_work_that_ends_in_a_group_or_a_task_in_a_chord_is_refused():
+    with pytest.raises(ValueError, match="ends in a group"):
+        hand_over_callbacks(FakeTask(), chain(first.s(1), group(second.s(), second.s())))
+    with pytest.raises(ValueError, match="runs inside a chord"):
+        hand_over_callbacks(FakeTask(chord={"task": "t.on_done"}), first.s(1))

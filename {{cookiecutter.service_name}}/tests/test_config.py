@@ -9,7 +9,8 @@ TOOLBOX_VARIABLES = [name for name in Config.defaults() if name.isupper()]
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
-    for name in TOOLBOX_VARIABLES + ["QUEUE_PREFIX", "CELERY_BROKER_URL", "CELERY_TASK_ACKS_LATE"]:
+    celery_variables = ["CELERY_BROKER_URL", "CELERY_TASK_ACKS_LATE", "CELERY_BROKER_TRANSPORT_OPTIONS"]
+    for name in TOOLBOX_VARIABLES + ["QUEUE_PREFIX", *celery_variables]:
         monkeypatch.delenv(name, raising=False)
 
 
@@ -84,7 +85,13 @@ def test_unparsable_environment_values_name_the_variable(monkeypatch, name, raw,
         ({"SQS_VISIBILITY_TIMEOUT": 10}, "SQS_VISIBILITY_TIMEOUT=10: it must be longer than the long-poll wait (20 s)"),
         ({"SQS_WAIT_TIME_SECONDS": 30}, "SQS_WAIT_TIME_SECONDS=30"),
         ({"CHORD_UNLOCK_MAX_RETRIES": None}, "CHORD_UNLOCK_MAX_RETRIES=None: expected a whole number"),
-        ({"QUEUE_NAMES": ["a"]}, "Unknown toolbox variable(s) QUEUE_NAMES"),
+        ({"QUEUE_NAMES": ["a"]}, "Unknown setting(s) QUEUE_NAMES"),
+        ({"Queues": ["a"]}, "Unknown setting(s) Queues"),
+        ({"task_acks_lat": True}, "Unknown setting(s) task_acks_lat"),
+        ({"QUEUES": None}, "QUEUES=None: expected a list of queue names"),
+        ({"QUEUE_NAME_PREFIX": "p" * 67}, "-platform.fifo' is longer than the 80 characters SQS allows"),
+        ({"result_serializer": "pickle"}, "the platform reads task messages and results as JSON"),
+        ({"broker_transport_options": "x"}, "broker_transport_options='x': expected a dict"),
     ],
 )
 def test_bad_settings_fail_when_the_config_is_built(overrides, message):
@@ -104,6 +111,29 @@ def test_queues_and_routes_are_derived_from_QUEUES():
     assert all(isinstance(q, Queue) and q.exchange.type == "topic" for q in config.task_queues)
     (router,) = config.task_routes
     assert router("import.project", (), {}, {})["routing_key"] == "import"
+
+
+def test_a_comma_separated_string_is_a_list_of_queues():
+    assert Config(QUEUES="export, import").QUEUES == ["export", "import"]
+
+
+def test_given_transport_options_are_laid_over_the_derived_ones():
+    options = Config(broker_transport_options={"polling_interval": 5}).broker_transport_options
+    assert options["polling_interval"] == 5 and options["queue_name_prefix"] == "dev-"
+    assert options["visibility_timeout"] == Config.SQS_VISIBILITY_TIMEOUT
+
+
+def test_transport_options_from_the_environment_must_be_a_dict(monkeypatch):
+    monkeypatch.setenv("CELERY_BROKER_TRANSPORT_OPTIONS", "{'polling_interval': 2}")
+    assert Config().broker_transport_options["polling_interval"] == 2
+    monkeypatch.setenv("CELERY_BROKER_TRANSPORT_OPTIONS", "polling_interval=2")
+    with pytest.raises(ConfigError, match="CELERY_BROKER_TRANSPORT_OPTIONS='polling_interval=2' is not a valid"):
+        Config()
+
+
+def test_a_password_with_an_at_sign_is_masked_whole():
+    text = repr(Config(result_backend="db+postgresql+psycopg2://worker:p@ss@word@db.internal/cadasta"))
+    assert "result_backend='db+postgresql+psycopg2://worker:***@db.internal/cadasta'" in text
 
 
 def test_repr_shows_celery_settings_but_not_the_password():

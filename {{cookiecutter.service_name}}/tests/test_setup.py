@@ -26,12 +26,19 @@ def test_an_explicit_Q_wins_but_never_for_the_platform_queue(caplog):
     assert "never consumes 'platform.fifo'" in caplog.text
 
 
+def test_an_X_exclusion_still_holds():
+    queues = fresh_queues()
+    queues.deselect("celery")  # what `celery worker -X celery` does
+    select_worker_queues(queues, app.conf.WORKER_QUEUES, PLATFORM)
+    assert sorted(queues.consume_from) == sorted(q for q in app.conf.WORKER_QUEUES if q != "celery")
+
+
 def test_empty_WORKER_QUEUES_consumes_nothing_and_says_so(caplog):
     queues = fresh_queues()
     with caplog.at_level(logging.ERROR):
         select_worker_queues(queues, [], PLATFORM)
     assert dict(queues.consume_from) == {}
-    assert "WORKER_QUEUES is empty" in caplog.text
+    assert "WORKER_QUEUES names no queue to consume" in caplog.text
 
 
 def test_setup_app_records_success_and_caps_chord_unlock(monkeypatch):

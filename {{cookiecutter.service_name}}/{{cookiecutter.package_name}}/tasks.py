@@ -33,5 +33,4 @@ def word_report(text, n):
 def report_top_words(self, text, n=3):
     """Schedule the report as follow-up tasks; whoever waits on this task's
     callbacks now waits for the report's last step. Returns that step's id."""
-    report = hand_over_callbacks(self, chain(*word_report(text, n)))
-    return report.apply_async().id
+    return hand_over_callbacks(self, chain(*word_report(text, n))).id

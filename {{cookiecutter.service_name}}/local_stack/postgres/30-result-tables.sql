@@ -1,12 +1,13 @@
 -- The result tables Celery's database backend writes (celery 5.7's models,
--- extended columns included so result_extended can be turned on). No foreign
+-- extended columns included so result_extended can be turned on; bigint ids,
+-- which Celery's integer columns read as well, so they never run out). No foreign
 -- key to platform_task: a result may be stored before its task row exists.
 \set ON_ERROR_STOP on
 SET ROLE cadasta_platform;
 
 CREATE SEQUENCE task_id_sequence;
 CREATE TABLE celery_taskmeta (
-    id integer PRIMARY KEY DEFAULT nextval('task_id_sequence'),
+    id bigint PRIMARY KEY DEFAULT nextval('task_id_sequence'),
     task_id varchar(155) UNIQUE,
     status varchar(50),
     result bytea,
@@ -26,7 +27,7 @@ CREATE INDEX ix_celery_taskmeta_date_done ON celery_taskmeta (date_done);
 
 CREATE SEQUENCE taskset_id_sequence;
 CREATE TABLE celery_tasksetmeta (
-    id integer PRIMARY KEY DEFAULT nextval('taskset_id_sequence'),
+    id bigint PRIMARY KEY DEFAULT nextval('taskset_id_sequence'),
     taskset_id varchar(155) UNIQUE,
     result bytea,
     date_done timestamp without time zone

@@ -1,5 +1,7 @@
 -- Every task the platform knows of, side by side with its result (either may
--- come first). Results are JSON: the toolbox keeps Celery's json serializer.
+-- come first). Results are JSON (the toolbox insists on Celery's json
+-- serializer), shown as text: jsonb would refuse some JSON, such as "\u0000",
+-- and one such result would break every query of the view.
 \set ON_ERROR_STOP on
 SET ROLE cadasta_platform;
 
@@ -11,7 +13,7 @@ SELECT
     t.parent_id,
     t.root_id,
     r.status,
-    convert_from(r.result, 'UTF8')::jsonb AS result,
+    convert_from(r.result, 'UTF8') AS result,
     r.traceback,
     t.created_at,
     r.date_done

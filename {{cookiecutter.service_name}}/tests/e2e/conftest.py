@@ -8,11 +8,11 @@ docker-compose.yml. With E2E_STACK=compose the tests use a running
 """
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.toolbox import setup_app
 from tests.e2e.sqs import SqsQueues
 from tests.harness import localstack, postgres, stack
+from tests.harness.processes import wait_until
 
 #: A queue only the tests use: follow-up tasks go there and stay to be counted.
 PROBE_QUEUE = "e2eprobe"
@@ -123,18 +124,22 @@ class Platform:
 
     def tracked(self, task_id):
         rows = self.query("SELECT * FROM tracked_task WHERE task_id = %s", task_id)
-        return rows[0] if rows else None
+        if not rows:
+            return None
+        row = rows[0]
+        row["result"] = None if row["result"] is None else json.loads(row["result"])
+        return row
 
     def wait_until(self, task_id, condition, timeout=90):
-        """The task's tracked row once condition(row) holds."""
-        deadline = time.monotonic() + timeout
-        while True:
+        """The task's tracked row once ``condition(row)`` holds."""
+
+        def row_if_ready():
             row = self.tracked(task_id)
-            if row is not None and condition(row):
-                return row
-            if time.monotonic() > deadline:
-                raise AssertionError(f"task {task_id} never got there; its tracked row is {row}")
-            time.sleep(0.5)
+            return row if row is not None and condition(row) else None
+
+        return wait_until(
+            row_if_ready, timeout, lambda: f"task {task_id} never got there; its tracked row is {self.tracked(task_id)}"
+        )
 
     def wait_for_task_and_result(self, task_id, status="SUCCESS"):
         return self.wait_until(task_id, lambda row: row["type"] is not None and row["status"] == status)
@@ -158,11 +163,12 @@ class HostPlatform(Platform):
         return stack.Process(name, stack.command(name), environment, self.logs / f"{name}.log")
 
     def start_sync_tasks(self):
-        self.sync_tasks = self.service("sync-tasks").start()
-        self.sync_tasks.wait_for_log("Consuming")
+        self.sync_tasks = self.service("sync-tasks")
+        self.sync_tasks.start().wait_for_log("Consuming")
 
     def stop_sync_tasks(self):
-        self.sync_tasks.stop()
+        if self.sync_tasks is not None:
+            self.sync_tasks.stop()
 
 
 class ComposePlatform(Platform):
@@ -192,9 +198,8 @@ def platform(localstack_host, tmp_path_factory):
         finally:
             worker.stop()
             host.stop_sync_tasks()
-            for name in ("sync-tasks", "worker"):
-                log = (logs / f"{name}.log").read_text(errors="replace")
-                sys.stderr.write(f"\n--- {name} log (end) ---\n{log[-3000:]}")
+            for process in (host.sync_tasks, worker):
+                sys.stderr.write(f"\n--- {process.name} log (end) ---\n{process.log()[-3000:]}")
 
 
 @pytest.fixture

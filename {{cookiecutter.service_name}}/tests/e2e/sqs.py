@@ -2,9 +2,10 @@
 
 import base64
 import json
-import time
 
 from localstack_client.session import Session
+
+from tests.harness.processes import wait_until
 
 
 class SqsQueues:
@@ -17,7 +18,7 @@ class SqsQueues:
         """Every task message received from ``queue`` so far, as {task id: message}."""
         found = self.received.setdefault(queue, {})
         try:
-            url = self.client.get_queue_url(QueueName=f"{self.prefix}-{queue}")["QueueUrl"]
+            url = self.url(queue)
         except self.client.exceptions.QueueDoesNotExist:
             return found
         while True:
@@ -31,24 +32,29 @@ class SqsQueues:
                 found[message["headers"]["id"]] = message
 
     def wait_for(self, queue, task_id, timeout=60):
-        deadline = time.monotonic() + timeout
-        while task_id not in self.messages(queue):
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"task {task_id} never reached {self.prefix}-{queue}; it holds {sorted(self.messages(queue))}"
-                )
-            time.sleep(0.5)
-        return self.messages(queue)[task_id]
+        return wait_until(
+            lambda: self.messages(queue).get(task_id),
+            timeout,
+            lambda: f"task {task_id} never reached {self.prefix}-{queue}; it holds {sorted(self.messages(queue))}",
+        )
 
     def wait_for_task(self, queue, task_name, timeout=60):
-        deadline = time.monotonic() + timeout
-        while True:
-            for message in self.messages(queue).values():
-                if message["headers"]["task"] == task_name:
-                    return message
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no {task_name} message reached {self.prefix}-{queue}")
-            time.sleep(0.5)
+        return wait_until(
+            lambda: next((m for m in self.messages(queue).values() if m["headers"]["task"] == task_name), None),
+            timeout,
+            lambda: f"no {task_name} message reached {self.prefix}-{queue}",
+        )
+
+    def url(self, queue):
+        return self.client.get_queue_url(QueueName=f"{self.prefix}-{queue}")["QueueUrl"]
+
+    def is_drained(self, queue):
+        """No message waiting in the queue and none being handled."""
+        attributes = self.client.get_queue_attributes(
+            QueueUrl=self.url(queue),
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return attributes["ApproximateNumberOfMessages"] == attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
 
 
 def decode(raw):
@@ -56,12 +62,3 @@ def decode(raw):
     message = json.loads(base64.b64decode(raw["Body"]))
     message["sqs_attributes"] = raw.get("Attributes", {})
     return message
-
-
-def is_drained(client, queue_url):
-    """No message waiting in the queue and none being handled."""
-    attributes = client.get_queue_attributes(
-        QueueUrl=queue_url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return attributes["ApproximateNumberOfMessages"] == attributes["ApproximateNumberOfMessagesNotVisible"] == "0"

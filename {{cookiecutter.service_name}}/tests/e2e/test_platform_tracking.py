@@ -4,7 +4,6 @@ Tasks go through real SQS to the real worker; the sync-tasks stub stores task
 rows; the worker stores results in Postgres through its own restricted role.
 """
 
-import time
 import uuid
 
 import psycopg2
@@ -13,7 +12,7 @@ from celery import chain
 
 from {{ cookiecutter.package_name }}.tasks import QUEUE
 from tests.e2e.conftest import HostPlatform
-from tests.e2e.sqs import is_drained
+from tests.harness.processes import wait_until
 
 COUNT_WORDS = f"{QUEUE}.count_words"
 TOP_WORDS = f"{QUEUE}.top_words"
@@ -85,27 +84,35 @@ def test_the_same_message_twice_makes_one_task_row(platform, producer):
                 body, exchange="", routing_key=PLATFORM, headers=headers, declare=[platform_queue], **properties
             )
     platform.wait_until(task_id, lambda row: row["type"] is not None)
-    url = platform.sqs.client.get_queue_url(QueueName=f"{platform.sqs.prefix}-{PLATFORM}")["QueueUrl"]
-    deadline = time.monotonic() + 60
-    while not is_drained(platform.sqs.client, url):
-        assert time.monotonic() < deadline, "sync-tasks never finished the platform queue"
-        time.sleep(0.5)
+    wait_until(lambda: platform.sqs.is_drained(PLATFORM), 60, lambda: "sync-tasks never finished the platform queue")
     assert platform.query("SELECT count(*) AS n FROM platform_task WHERE task_id = %s", task_id) == [{"n": 1}]
 
 
 def test_an_undecodable_message_is_kept_and_sync_tasks_goes_on(platform, producer):
-    url = platform.sqs.client.get_queue_url(QueueName=f"{platform.sqs.prefix}-{PLATFORM}")["QueueUrl"]
     sent = platform.sqs.client.send_message(
-        QueueUrl=url,
+        QueueUrl=platform.sqs.url(PLATFORM),
         MessageBody="this is not a task",
         MessageGroupId="garbage",
         MessageDeduplicationId=str(uuid.uuid4()),
     )
-    deadline = time.monotonic() + 60
-    while not platform.query("SELECT 1 FROM platform_undecodable_message WHERE message_id = %s", sent["MessageId"]):
-        assert time.monotonic() < deadline, "the undecodable message was not kept"
-        time.sleep(0.5)
+    kept = "SELECT body FROM platform_undecodable_message WHERE message_id = %s"
+    rows = wait_until(
+        lambda: platform.query(kept, sent["MessageId"]), 60, lambda: "the undecodable message was not kept"
+    )
+    assert rows == [{"body": "this is not a task"}]
     after = producer.send_task(COUNT_WORDS, args=["still here"])
+    platform.wait_for_task_and_result(after.id)
+
+
+def test_a_task_the_table_refuses_is_kept_and_sync_tasks_goes_on(platform, producer):
+    marker = f"nul-{uuid.uuid4()}"
+    refused = producer.send_task(COUNT_WORDS, args=[f"{marker} \x00"])  # jsonb cannot hold NUL
+    kept = "SELECT error FROM platform_undecodable_message WHERE body LIKE %s"
+    rows = wait_until(lambda: platform.query(kept, f"%{marker}%"), 60, lambda: "the refused task was not kept")
+    assert "the task table refuses it" in rows[0]["error"]
+    result_only = platform.wait_until(refused.id, lambda row: row["status"] == "SUCCESS")
+    assert result_only["type"] is None
+    after = producer.send_task(COUNT_WORDS, args=["still consuming"])
     platform.wait_for_task_and_result(after.id)
 
 

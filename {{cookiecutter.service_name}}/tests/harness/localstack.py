@@ -13,15 +13,13 @@ import fcntl
 import hashlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
-from tests.harness.network import free_port
+from tests.harness.processes import free_port, stop_process_group, wait_until
 
 REQUIREMENTS = Path(__file__).with_name("localstack-requirements.txt")
 START_TIMEOUT = 120
@@ -106,27 +104,16 @@ def running():
                 start_new_session=True,
             )
         try:
-            deadline = time.monotonic() + START_TIMEOUT
-            while not sqs_is_ready(host):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"LocalStack did not start on {host}; its log ends:\n{log_path.read_text()[-3000:]}"
-                    )
-                time.sleep(0.3)
+            wait_until(
+                lambda: process.poll() is not None or sqs_is_ready(host),
+                START_TIMEOUT,
+                lambda: f"LocalStack did not start on {host}; its log ends:\n{log_path.read_text()[-3000:]}",
+            )
+            if process.poll() is not None:
+                raise RuntimeError(f"LocalStack exited on start; its log ends:\n{log_path.read_text()[-3000:]}")
             yield host
         finally:
-            stop(process)
-
-
-def stop(process):
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+            stop_process_group(process, timeout=20)
 
 
 if __name__ == "__main__":

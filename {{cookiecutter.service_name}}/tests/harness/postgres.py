@@ -12,14 +12,16 @@ import contextlib
 import glob
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-from tests.harness.network import free_port
+from tests.harness.processes import free_port
 
 SUPERUSER = "postgres"
+PSQL_MAJOR = 15
 
 
 def bin_dir():
@@ -51,10 +53,19 @@ def as_server_user():
     return ["runuser", "-u", "postgres", "--"], user
 
 
+def check_psql(binaries):
+    """The init SQL reads passwords with psql's \\getenv, new in PostgreSQL 15."""
+    found = subprocess.run([binaries / "psql", "--version"], capture_output=True, text=True).stdout
+    major = re.search(r"(\d+)(?:\.\d+)?", found)
+    if not major or int(major.group(1)) < PSQL_MAJOR:
+        raise RuntimeError(f"The stack's SQL needs psql {PSQL_MAJOR} or newer; {binaries} has {found.strip()!r}.")
+
+
 @contextlib.contextmanager
 def running(sql_dir, database, environment):
     """Yield (host, port) of a fresh server whose ``database`` ran ``sql_dir``'s SQL files with ``environment``."""
     binaries = bin_dir()
+    check_psql(binaries)
     prefix, user = as_server_user()
     root = Path(tempfile.mkdtemp(prefix="platform-db-"))
     data, sockets = root / "data", root / "sockets"
@@ -63,33 +74,44 @@ def running(sql_dir, database, environment):
         for path in (root, sockets):
             os.chown(path, user.pw_uid, user.pw_gid)
     port = free_port()
-
-    def server(*command):
-        subprocess.run([*prefix, *command], check=True, capture_output=True, text=True)
-
     try:
-        server(binaries / "initdb", "-D", data, "-U", SUPERUSER, "--auth-local=trust", "--auth-host=scram-sha-256")
-        server(
-            binaries / "pg_ctl",
-            "-D",
-            data,
-            "-l",
-            root / "server.log",
-            "-w",
-            "-t",
-            "60",
-            "start",
-            "-o",
-            f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off",
+        run(
+            [
+                *prefix,
+                binaries / "initdb",
+                "-D",
+                data,
+                "-U",
+                SUPERUSER,
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+            ]
         )
         try:
-            psql = [binaries / "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"]
-            psql += ["-h", sockets, "-p", str(port), "-U", SUPERUSER]
-            run_sql(psql + ["-d", "postgres", "-c", f'CREATE DATABASE "{database}"'], environment)
+            options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
+            run(
+                [
+                    *prefix,
+                    binaries / "pg_ctl",
+                    "-D",
+                    data,
+                    "-l",
+                    root / "server.log",
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                    "-o",
+                    options,
+                ]
+            )
+            psql = [binaries / "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", sockets, "-p", port, "-U", SUPERUSER]
+            run([*psql, "-d", "postgres", "-c", f'CREATE DATABASE "{database}"'], environment)
             for path in sorted(Path(sql_dir).glob("*.sql")):
-                run_sql(psql + ["-d", database, "-f", path], environment)
+                run([*psql, "-d", database, "-f", path], environment)
             yield "127.0.0.1", port
         finally:
+            # Also after a start that failed or timed out: the server may be up all the same.
             subprocess.run(
                 [*prefix, binaries / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"], capture_output=True
             )
@@ -97,8 +119,8 @@ def running(sql_dir, database, environment):
         shutil.rmtree(root, ignore_errors=True)
 
 
-def run_sql(command, environment):
+def run(command, environment=None):
     command = [str(part) for part in command]
-    result = subprocess.run(command, env={**os.environ, **environment}, capture_output=True, text=True)
+    result = subprocess.run(command, env={**os.environ, **(environment or {})}, capture_output=True, text=True)
     if result.returncode:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr}")
+        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr}{result.stdout}")

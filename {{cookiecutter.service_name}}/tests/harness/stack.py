@@ -7,16 +7,15 @@ host names at the host's LocalStack and Postgres, and runs the same commands
 as subprocesses.
 """
 
-import contextlib
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import yaml
+
+from tests.harness.processes import stop_process_group, wait_until
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
@@ -93,8 +92,10 @@ class Process:
     def __init__(self, name, argv, env, log_path):
         self.name, self.argv, self.env, self.log_path = name, argv, env, Path(log_path)
         self.process = None
+        self.started_at = 0  # where in the log this run's output starts
 
     def start(self):
+        self.started_at = self.log_path.stat().st_size if self.log_path.exists() else 0
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 self.argv,
@@ -107,23 +108,20 @@ class Process:
         return self
 
     def stop(self):
-        if self.process is None or self.process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        if self.process is not None:
+            stop_process_group(self.process)
 
     def wait_for_log(self, text, timeout=90):
-        deadline = time.monotonic() + timeout
-        while text not in self.log():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{self.name} never logged {text!r}; its log ends:\n{self.log()[-4000:]}")
-            time.sleep(0.3)
+        """Wait until this run (not an earlier one in the same log) has logged ``text``."""
 
-    def log(self):
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        def logged():
+            if self.process.poll() is not None:
+                raise AssertionError(f"{self.name} exited; its log ends:\n{self.log()[-4000:]}")
+            return text in self.log(since_start=True)
+
+        wait_until(logged, timeout, lambda: f"{self.name} never logged {text!r}; its log ends:\n{self.log()[-4000:]}")
+
+    def log(self, since_start=False):
+        if not self.log_path.exists():
+            return ""
+        return self.log_path.read_bytes()[self.started_at if since_start else 0 :].decode(errors="replace")

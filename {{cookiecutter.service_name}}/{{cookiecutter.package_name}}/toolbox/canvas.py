@@ -35,16 +35,21 @@ def chainable(build):
     return wrapper
 
 
-def hand_over_callbacks(task, signature):
-    """Make ``signature`` finish ``task``'s work: its callbacks, errbacks and
-    the rest of its chain wait for the last task of ``signature``.
+def hand_over_callbacks(task, signature, **options):
+    """Send ``signature`` to finish ``task``'s work; return its AsyncResult.
 
-    Call it in a running task just before scheduling ``signature``; the task
-    itself then no longer triggers them when it returns. Use ``task.replace``
-    instead when the task's own result should become that of ``signature``.
+    ``task``'s callbacks, errbacks and the rest of its chain move to the last
+    task of ``signature``, so whatever waits on ``task`` waits for that work.
+    They stay with ``task`` if sending fails, so its errbacks still run. Use
+    ``task.replace`` instead when the task's own result should become that of
+    ``signature``.
     """
     request = task.request
+    if request.chord:
+        raise ValueError(f"{task.name} runs inside a chord; use task.replace(signature) to hand over its place.")
     last = signature.tasks[-1] if signature.task == "celery.chain" else signature
+    if last.task == "celery.group":
+        raise ValueError("The work ends in a group, whose links attach to one member only: end it with a chord.")
     for callback in request.callbacks or ():
         last.link(callback)
     for errback in request.errbacks or ():
@@ -52,5 +57,6 @@ def hand_over_callbacks(task, signature):
     if request.chain:
         # request.chain is the rest of the parent's chain, in reverse order.
         signature = chain(signature, *(Signature(s, app=task.app) for s in reversed(request.chain)))
+    result = signature.apply_async(**options)
     request.callbacks = request.errbacks = request.chain = None
-    return signature
+    return result

@@ -20,6 +20,7 @@ import os
 import re
 from collections.abc import Mapping
 
+from celery.app.defaults import DEFAULTS as CELERY_SETTINGS
 from kombu import Exchange, Queue
 from sqlalchemy.engine import URL
 
@@ -42,6 +43,14 @@ BOOLEAN_WORDS = {
     "off": False,
     "0": False,
 }
+
+
+#: Variables whose environment variable has another name.
+ENVIRONMENT_NAMES = {"QUEUE_NAME_PREFIX": "QUEUE_PREFIX"}
+#: Settings that hold Python objects: only a keyword argument sets them.
+NOT_FROM_ENVIRONMENT = {"task_queues", "task_routes"}
+#: Derived settings (default None) that the environment gives as a Python literal, like this.
+LITERAL_FROM_ENVIRONMENT = {"broker_transport_options": {}}
 
 
 class ConfigError(ValueError):
@@ -91,6 +100,9 @@ class Config(Mapping):
     task_queues = None
     task_routes = None
     task_track_started = True
+    #: The platform reads results as JSON, so no other serializer will do.
+    task_serializer = "json"
+    result_serializer = "json"
     # At-least-once delivery: acknowledge after the task has run, and give the
     # message back when the process running it dies; fetch one at a time so a
     # busy process does not sit on messages another could run.
@@ -98,19 +110,9 @@ class Config(Mapping):
     task_reject_on_worker_lost = True
     worker_prefetch_multiplier = 1
 
-    #: Variables whose environment variable has another name.
-    ENVIRONMENT_NAMES = {"QUEUE_NAME_PREFIX": "QUEUE_PREFIX"}
-    #: Settings that hold Python objects: only a keyword argument sets them.
-    NOT_FROM_ENVIRONMENT = {"task_queues", "task_routes"}
-
     def __init__(self, **overrides):
         defaults = self.defaults()
-        unknown_uppercase = sorted(k for k in overrides if k.isupper() and k not in defaults)
-        if unknown_uppercase:
-            raise ConfigError(
-                f"Unknown toolbox variable(s) {', '.join(unknown_uppercase)}: the toolbox knows "
-                f"{', '.join(sorted(k for k in defaults if k.isupper()))}."
-            )
+        self._check_names(overrides, defaults)
         settings = {name: self._resolve(name, default, overrides) for name, default in defaults.items()}
         settings.update((k, v) for k, v in overrides.items() if k not in settings)
         self._settings = settings
@@ -118,13 +120,27 @@ class Config(Mapping):
         self._validate()
         self.__dict__.update(self._settings)
 
+    @staticmethod
+    def _check_names(overrides, defaults):
+        unknown = sorted(
+            name
+            for name in overrides
+            if not (name.isupper() and name in defaults)
+            and not (name.islower() and (name in defaults or name in CELERY_SETTINGS))
+        )
+        if unknown:
+            raise ConfigError(
+                f"Unknown setting(s) {', '.join(unknown)}: lowercase names are Celery's settings, uppercase "
+                f"ones the toolbox's ({', '.join(sorted(k for k in defaults if k.isupper()))})."
+            )
+
     @classmethod
     def defaults(cls):
         """Every setting this class provides, with its default, by name."""
         found = {}
         for klass in reversed(cls.__mro__):
             for name, value in vars(klass).items():
-                if name.startswith("_") or name in ("ENVIRONMENT_NAMES", "NOT_FROM_ENVIRONMENT"):
+                if name.startswith("_"):
                     continue
                 if (
                     (name.isupper() or name.islower())
@@ -137,23 +153,23 @@ class Config(Mapping):
     @classmethod
     def environment_name(cls, name):
         if name.isupper():
-            return cls.ENVIRONMENT_NAMES.get(name, name)
+            return ENVIRONMENT_NAMES.get(name, name)
         return "CELERY_" + name.upper()
 
     def _resolve(self, name, default, overrides):
         if name in overrides:
             return overrides[name]
-        if name in self.NOT_FROM_ENVIRONMENT:
+        if name in NOT_FROM_ENVIRONMENT:
             return default
         env_name = self.environment_name(name)
         if env_name not in os.environ:
             return default
-        return parse_environment_value(env_name, os.environ[env_name], default)
+        return parse_environment_value(env_name, os.environ[env_name], LITERAL_FROM_ENVIRONMENT.get(name, default))
 
     def _derive(self):
         s = self._settings
-        s["QUEUES"] = list(s["QUEUES"])
-        s["WORKER_QUEUES"] = list(s["WORKER_QUEUES"])
+        for name in ("QUEUES", "WORKER_QUEUES"):
+            s[name] = queue_list(name, s[name])
         if s["result_backend"] is None:
             url = URL.create(
                 "postgresql+psycopg2",  # SQLAlchemy 2.1 would pick psycopg 3 otherwise
@@ -164,13 +180,17 @@ class Config(Mapping):
                 database=s["RESULT_DB_NAME"],
             )
             s["result_backend"] = "db+" + url.render_as_string(hide_password=False)
-        if s["broker_transport_options"] is None:
-            s["broker_transport_options"] = {
-                "region": s["AWS_REGION"],
-                "queue_name_prefix": f"{s['QUEUE_NAME_PREFIX']}-",
-                "visibility_timeout": s["SQS_VISIBILITY_TIMEOUT"],
-                "wait_time_seconds": s["SQS_WAIT_TIME_SECONDS"],
-            }
+        given = s["broker_transport_options"] or {}
+        if not isinstance(given, dict):
+            raise ConfigError(f"broker_transport_options={given!r}: expected a dict of kombu SQS transport options.")
+        # Options given are laid over the derived ones, not instead of them.
+        s["broker_transport_options"] = {
+            "region": s["AWS_REGION"],
+            "queue_name_prefix": f"{s['QUEUE_NAME_PREFIX']}-",
+            "visibility_timeout": s["SQS_VISIBILITY_TIMEOUT"],
+            "wait_time_seconds": s["SQS_WAIT_TIME_SECONDS"],
+            **given,
+        }
         exchange = Exchange(s["task_default_exchange"], type=s["task_default_exchange_type"])
         if s["task_queues"] is None:
             s["task_queues"] = [
@@ -204,14 +224,18 @@ class Config(Mapping):
                 yield f"QUEUES lists {name!r}, which the toolbox adds itself: remove it."
             elif not isinstance(name, str) or not SQS_NAME.match(name):
                 yield (f"QUEUES lists {name!r}: SQS queue names hold only letters, digits, '-' and '_'.")
-            elif len(f"{prefix}-{name}") > SQS_NAME_LIMIT:
-                yield (
-                    f"QUEUES lists {name!r}: '{prefix}-{name}' is longer than the "
-                    f"{SQS_NAME_LIMIT} characters SQS allows; shorten it or QUEUE_PREFIX."
-                )
             if name in seen:
                 yield f"QUEUES lists {name!r} twice: name each queue once."
             seen.add(name)
+        for queue in s["task_queues"]:
+            if len(f"{prefix}-{queue.name}") > SQS_NAME_LIMIT:
+                yield (
+                    f"Queue {queue.name!r}: '{prefix}-{queue.name}' is longer than the {SQS_NAME_LIMIT} "
+                    "characters SQS allows; shorten the queue name or QUEUE_PREFIX."
+                )
+        for name in ("task_serializer", "result_serializer"):
+            if s[name] != "json":
+                yield f"{name}={s[name]!r}: the platform reads task messages and results as JSON; keep 'json'."
         consumable = set(s["QUEUES"]) | {s["task_default_queue"]}
         for name in s["WORKER_QUEUES"]:
             if name not in consumable:
@@ -276,7 +300,17 @@ def parse_environment_value(env_name, raw, default):
     return value
 
 
+def queue_list(name, value):
+    """A list of queue names from a list, a tuple or a comma-separated string."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    raise ConfigError(f"{name}={value!r}: expected a list of queue names, like ['export', 'import'] or 'a,b'.")
+
+
 def mask_password(value):
     if isinstance(value, str) and "://" in value and "@" in value:
-        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", value)
+        # Greedy up to the last '@': a password may contain '@' itself.
+        return re.sub(r"(://[^:/@]*:).*@", r"\1***@", value)
     return value

@@ -8,11 +8,12 @@ exchange was declared earlier fails here as it would on SQS.
 
 import unittest
 
+from celery import Celery, signals
 from kombu import Connection
 from kombu.transport import memory
 from kombu.transport.virtual import BrokerState
 
-from .setup import cap_chord_unlock, select_worker_queues
+from . import setup  # noqa: F401  (connects worker_init, which the worker test fires)
 
 PROBE_TASK = "conformance_probe"
 
@@ -29,6 +30,13 @@ class PerConnectionMemoryTransport(memory.Transport):
     def __init__(self, client, **kwargs):
         super().__init__(client, **kwargs)
         self.state = BrokerState()
+
+
+class StartingWorker:
+    """Stands in for the worker that sends worker_init: what the handlers read of it."""
+
+    def __init__(self, app):
+        self.app = app
 
 
 def build_functional_tests(app, is_worker=True):
@@ -81,17 +89,17 @@ def build_functional_tests(app, is_worker=True):
 
         if is_worker:
 
-            def test_chord_unlock_retries_are_capped(self):
-                cap_chord_unlock(app)  # what worker_init does
-                retries = app.tasks["celery.chord_unlock"].max_retries
+            def test_worker_init_sets_the_worker_up(self):
+                # What a starting worker does, on a copy of the app whose broker is in memory.
+                worker_app = Celery(f"{app.main}-conformance", set_as_current=False)
+                worker_app.conf.update(dict(app.conf), broker_url="memory://", broker_transport="memory")
+                signals.worker_init.send(sender=StartingWorker(worker_app))
+                self.assertTrue(getattr(worker_app, "is_set_up", False), "worker_init did not run setup_app")
+                retries = worker_app.tasks["celery.chord_unlock"].max_retries
                 self.assertIsInstance(retries, int)
                 self.assertEqual(retries, self.conf.CHORD_UNLOCK_MAX_RETRIES)
-
-            def test_worker_consumes_its_own_queues_only(self):
-                queues = app.amqp.Queues(self.conf.task_queues)
-                select_worker_queues(queues, self.conf.WORKER_QUEUES, self.conf.PLATFORM_QUEUE_NAME)
                 self.assertTrue(self.conf.WORKER_QUEUES, "WORKER_QUEUES names no queue to consume")
-                self.assertEqual(sorted(queues.consume_from), sorted(self.conf.WORKER_QUEUES))
+                self.assertEqual(sorted(worker_app.amqp.queues.consume_from), sorted(self.conf.WORKER_QUEUES))
 
     return CadastaFunctionalTests
 

@@ -58,10 +58,12 @@ def select_worker_queues(queues, worker_queues, platform_queue):
     # Celery keeps no public record of whether -Q was given: _consume_from
     # stays None until something selects. tests/test_setup.py pins this.
     if queues._consume_from is None:
-        if not worker_queues:
-            logger.error("WORKER_QUEUES is empty and no -Q was given: this worker consumes nothing.")
+        # consume_from is all queues less any -X excluded: those stay excluded.
+        chosen = [name for name in worker_queues if name in queues.consume_from]
+        if not chosen:
+            logger.error("WORKER_QUEUES names no queue to consume (after -X): this worker consumes nothing.")
         queues._consume_from = {}
-        queues.select(worker_queues)
+        queues.select(chosen)
     if platform_queue in queues.consume_from:
         logger.error(
             "A worker never consumes %r (the platform's sync-tasks process does); not consuming it.", platform_queue

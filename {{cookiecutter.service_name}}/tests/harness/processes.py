@@ -1,0 +1,42 @@
+"""What every part of the harness needs: a free port, waiting, stopping."""
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(check, timeout, failure, interval=0.3):
+    """Return the first true value of ``check()``; after ``timeout`` seconds raise
+    AssertionError with ``failure()``, which says what was seen instead."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(failure())
+        time.sleep(interval)
+
+
+def stop_process_group(process, timeout=40):
+    """SIGTERM the process and its children (started with start_new_session), SIGKILL if they linger."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
