@@ -283,7 +283,7 @@ def parse_environment_value(env_name, raw, default):
         return BOOLEAN_WORDS[raw.strip().lower()]
     expected = type(default)
     if isinstance(default, (list, tuple)) and not raw.strip().startswith(("[", "(")):
-        return [item.strip() for item in raw.split(",") if item.strip()]
+        return queue_list(env_name, raw)
     try:
         value = ast.literal_eval(raw)
     except (ValueError, SyntaxError):
@@ -301,7 +301,7 @@ def parse_environment_value(env_name, raw, default):
 
 
 def queue_list(name, value):
-    """A list of queue names from a list, a tuple or a comma-separated string."""
+    """A list of names from a list, a tuple or a comma-separated string."""
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
     if isinstance(value, (list, tuple)):
