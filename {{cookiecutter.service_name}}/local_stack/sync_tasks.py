@@ -22,6 +22,7 @@ import os
 import signal
 import time
 from pathlib import Path
+from types import NoneType
 
 import psycopg2
 from kombu import Connection, Queue
@@ -67,9 +68,13 @@ class DatabaseUnavailable(Exception):
 
 def task_row(message):
     """The task row a Celery task message stands for."""
-    headers = message.headers or {}
-    if not headers.get("id") or not headers.get("task"):
+    headers = message.headers
+    if not isinstance(headers, dict) or not headers.get("id") or not headers.get("task"):
         raise Undecodable("no task id or task name in the message headers (not a Celery protocol 2 message)")
+    identities = ("id", "task", "parent_id", "root_id")
+    wrong = [name for name in identities if not isinstance(headers.get(name), (str, NoneType))]
+    if wrong:
+        raise Undecodable(f"headers {', '.join(wrong)} are not task ids or names")
     try:
         args, kwargs, _embed = message.decode()
     except Exception as error:

@@ -76,10 +76,12 @@ def test_callbacks_and_errbacks_move_to_the_last_task_of_the_chain(sent):
     task = FakeTask(callbacks=[on_done.s()], errbacks=[on_error.s()])
     assert hand_over_callbacks(task, chain(first.s(1), second.s())) == "result"
     (handed,) = sent
-    last = handed.tasks[-1]
-    assert [s["task"] for s in last.options["link"]] == ["t.on_done"]
-    assert [s["task"] for s in last.options["link_error"]] == ["t.on_error"]
-    assert "link" not in handed.tasks[0].options
+    first_step, last_step = handed.unchain_tasks()  # the steps as Celery sends them
+    assert [s["task"] for s in last_step.options["link"]] == ["t.on_done"]
+    assert "link" not in first_step.options
+    # A failure at any step reaches the errbacks, not only at the last one.
+    for step in (first_step, last_step):
+        assert [s["task"] for s in step.options["link_error"]] == ["t.on_error"]
     assert task.request.callbacks is None and task.request.errbacks is None
 
 
@@ -91,6 +93,12 @@ def test_the_rest_of_the_parents_chain_runs_after_the_new_work(sent):
     assert [s.task for s in handed.tasks] == ["t.first", "t.on_done", "t.on_error"]
     assert all(isinstance(s, Signature) for s in handed.tasks)
     assert task.request.chain is None
+
+
+def test_the_callers_signature_is_left_as_it_was(sent):
+    work = chain(first.s(1), second.s())
+    hand_over_callbacks(FakeTask(callbacks=[on_done.s()], errbacks=[on_error.s()]), work)
+    assert all("link" not in s.options and "link_error" not in s.options for s in work.tasks)
 
 
 def test_a_failed_send_leaves_the_errbacks_with_the_task(monkeypatch):

@@ -198,7 +198,7 @@ def platform(localstack_host, tmp_path_factory):
         finally:
             worker.stop()
             host.stop_sync_tasks()
-            for process in (host.sync_tasks, worker):
+            for process in filter(None, (host.sync_tasks, worker)):
                 sys.stderr.write(f"\n--- {process.name} log (end) ---\n{process.log()[-3000:]}")
 
 

@@ -61,6 +61,25 @@ def test_follow_up_tasks_sent_from_a_running_task_are_tracked(platform, producer
     assert {counting_row["root_id"], last_row["root_id"]} == {report.id}
 
 
+def test_a_failure_early_in_handed_over_work_reaches_the_parents_errback(platform, producer):
+    # The errback is a task: Celery sends it with the failed task's id as its argument.
+    errback = producer.signature(COUNT_WORDS)
+    report = producer.send_task(f"{QUEUE}.report_top_words", args=[None, 2], link_error=errback)
+    platform.wait_for_task_and_result(report.id)  # the report itself only hands over
+    (counting,) = wait_until(
+        lambda: platform.query("SELECT task_id FROM platform_task WHERE parent_id = %s", report.id),
+        60,
+        lambda: "the report's first step was never sent",
+    )
+    platform.wait_for_task_and_result(counting["task_id"], status="FAILURE")
+    called = "SELECT task_id FROM platform_task WHERE type = %s AND input -> 'args' ->> 0 = %s"
+    wait_until(
+        lambda: platform.query(called, COUNT_WORDS, counting["task_id"]),
+        60,
+        lambda: "the errback was not called for the failed first step",
+    )
+
+
 def test_a_result_stored_before_its_task_row_is_joined_later(platform, producer):
     platform.stop_sync_tasks()
     try:
@@ -101,6 +120,23 @@ def test_an_undecodable_message_is_kept_and_sync_tasks_goes_on(platform, produce
     )
     assert rows == [{"body": "this is not a task"}]
     after = producer.send_task(COUNT_WORDS, args=["still here"])
+    platform.wait_for_task_and_result(after.id)
+
+
+def test_a_message_whose_headers_are_not_task_ids_is_kept(platform, producer):
+    marker = f"bad-headers-{uuid.uuid4()}"
+    with producer.connection_for_write() as connection:
+        connection.Producer(serializer="json").publish(
+            [[marker], {}, {}],
+            exchange="",
+            routing_key=PLATFORM,
+            headers={"id": {"not": "an id"}, "task": COUNT_WORDS},
+            declare=[producer.amqp.queues[PLATFORM]],
+        )
+    kept = "SELECT error FROM platform_undecodable_message WHERE body LIKE %s"
+    rows = wait_until(lambda: platform.query(kept, f"%{marker}%"), 60, lambda: "the message was not kept")
+    assert "headers id are not task ids or names" in rows[0]["error"]
+    after = producer.send_task(COUNT_WORDS, args=["still consuming"])
     platform.wait_for_task_and_result(after.id)
 
 

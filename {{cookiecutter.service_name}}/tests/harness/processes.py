@@ -29,9 +29,9 @@ def wait_until(check, timeout, failure, interval=0.3):
 
 
 def stop_process_group(process, timeout=40):
-    """SIGTERM the process and its children (started with start_new_session), SIGKILL if they linger."""
-    if process.poll() is not None:
-        return
+    """SIGTERM the process and its children (started with start_new_session), SIGKILL if they linger.
+
+    The whole group, even when its leader has already exited: children may not have."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGTERM)
     try:

@@ -45,6 +45,7 @@ def hand_over_callbacks(task, signature, **options):
     ``signature``.
     """
     request = task.request
+    signature = signature.clone()  # links go on a copy: a retried call must not add them twice
     if request.chord:
         raise ValueError(f"{task.name} runs inside a chord; use task.replace(signature) to hand over its place.")
     last = signature.tasks[-1] if signature.task == "celery.chain" else signature
@@ -52,8 +53,9 @@ def hand_over_callbacks(task, signature, **options):
         raise ValueError("The work ends in a group, whose links attach to one member only: end it with a chord.")
     for callback in request.callbacks or ():
         last.link(callback)
+    # On every step: Celery runs a failed step's errbacks, not those of the steps after it.
     for errback in request.errbacks or ():
-        last.link_error(errback)
+        signature.link_error(errback)
     if request.chain:
         # request.chain is the rest of the parent's chain, in reverse order.
         signature = chain(signature, *(Signature(s, app=task.app) for s in reversed(request.chain)))
