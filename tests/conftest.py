@@ -5,11 +5,14 @@ import venv
 from pathlib import Path
 
 import pytest
+import yaml
 from cookiecutter.main import cookiecutter
 
 from tests.matrix import MATRIX
 
 TEMPLATE = Path(__file__).resolve().parents[1]
+#: The template's test environment, where check-jsonschema, hadolint and pre-commit live.
+BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +52,16 @@ def worker_environment(worker_python):
 def run(command, cwd, **kwargs):
     """Run a command; return its CompletedProcess with output as text."""
     return subprocess.run([str(part) for part in command], cwd=cwd, capture_output=True, text=True, **kwargs)
+
+
+def check_schema(schema, files, cwd):
+    """Validate files against one of check-jsonschema's built-in schemas."""
+    result = run([BIN / "check-jsonschema", "--builtin-schema", schema, *files], cwd=cwd)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def compose(project):
+    return yaml.safe_load((project / "docker-compose.yml").read_text())
 
 
 def ruff():

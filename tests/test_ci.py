@@ -8,23 +8,15 @@ command they run must be one the README documents and the tests here run.
 import re
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import TEMPLATE, run
+from tests.conftest import BIN, TEMPLATE, check_schema, compose, run
 from tests.matrix import MATRIX
 
-BIN = Path(sys.executable).parent
 PINNED_ACTION = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$")
 MAKE_TARGET = re.compile(r"^make ([\w-]+)$")
-
-
-def check_schema(schema, files, cwd):
-    result = run([BIN / "check-jsonschema", "--builtin-schema", schema, *files], cwd=cwd)
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def workflows(project):
@@ -98,9 +90,7 @@ def test_generated_ci_speaks_of_the_service_not_the_template(baked_matrix, varia
     service = project.name
     makefile = (project / "Makefile").read_text()
     assert f"IMAGE ?= {service}:local" in makefile
-    assert yaml.safe_load((project / "docker-compose.yml").read_text())["services"]["worker"]["image"] == (
-        f"{service}:local"
-    )
+    assert compose(project)["services"]["worker"]["image"] == f"{service}:local"
     for path in [*workflows(project), project / ".github" / "dependabot.yml", project / ".pre-commit-config.yaml"]:
         text = path.read_text().lower()
         assert "cookiecutter" not in text and "worker-template" not in text, path

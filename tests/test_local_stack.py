@@ -9,39 +9,25 @@ own commands here, the compose services through the baked project's harness
 import json
 import re
 import shlex
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.conftest import TEMPLATE, run
+from tests.conftest import BIN, TEMPLATE, check_schema, compose, run
 from tests.matrix import MATRIX, package_name
 
-BIN = Path(sys.executable).parent
 COMPOSE_DEFAULT = re.compile(r"\$\{(\w+):-([^}]*)\}")
-
-
-def compose(project):
-    return yaml.safe_load((project / "docker-compose.yml").read_text())
 
 
 @pytest.mark.parametrize("variant", MATRIX)
 def test_compose_file_follows_the_compose_specification(baked_matrix, variant):
-    result = run(
-        [BIN / "check-jsonschema", "--builtin-schema", "vendor.compose-spec", "docker-compose.yml"],
-        cwd=baked_matrix[variant],
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    check_schema("vendor.compose-spec", ["docker-compose.yml"], baked_matrix[variant])
 
 
 def test_the_templates_own_compose_file_includes_the_default_stack(baked_matrix):
-    result = run(
-        [BIN / "check-jsonschema", "--builtin-schema", "vendor.compose-spec", "docker-compose.yml"], cwd=TEMPLATE
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    (included,) = yaml.safe_load((TEMPLATE / "docker-compose.yml").read_text())["include"]
+    check_schema("vendor.compose-spec", ["docker-compose.yml"], TEMPLATE)
+    (included,) = compose(TEMPLATE)["include"]
     assert included["path"] == f".stack/{baked_matrix['defaults'].name}/docker-compose.yml"
 
 

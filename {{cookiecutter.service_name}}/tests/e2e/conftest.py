@@ -107,6 +107,7 @@ class Platform:
 
     def __init__(self, values, localstack_host, db_host, db_port):
         self.values = values
+        self.localstack_host, self.db_host, self.db_port = localstack_host, db_host, db_port
         worker = stack.on_host(stack.environment("worker", values), localstack_host, db_host, db_port)
         self.producer_env = {name: worker[name] for name in ("CELERY_BROKER_URL", "QUEUE_PREFIX", "AWS_REGION")}
         self.platform_dsn = f"postgresql://cadasta_platform:{values['PLATFORM_DB_PASS']}@{db_host}:{db_port}/cadasta"
@@ -148,7 +149,7 @@ class Platform:
 class HostPlatform(Platform):
     def __init__(self, values, localstack_host, db_host, db_port, logs):
         super().__init__(values, localstack_host, db_host, db_port)
-        self.localstack_host, self.db_host, self.db_port, self.logs = localstack_host, db_host, db_port, logs
+        self.logs = logs
         self.sync_tasks = None
 
     def service(self, name, **overrides):

@@ -38,9 +38,10 @@ def chainable(build):
 def hand_over_callbacks(task, signature, **options):
     """Send ``signature`` to finish ``task``'s work; return its AsyncResult.
 
-    ``task``'s callbacks, errbacks and the rest of its chain move to the last
-    task of ``signature``, so whatever waits on ``task`` waits for that work.
-    They stay with ``task`` if sending fails, so its errbacks still run. Use
+    ``task``'s callbacks and the rest of its chain move to the last task of
+    ``signature``, and its errbacks to every step of it, so whatever waits on
+    ``task`` waits for that work and hears of a failure anywhere in it. They
+    stay with ``task`` if sending fails, so its errbacks still run. Use
     ``task.replace`` instead when the task's own result should become that of
     ``signature``.
     """
