@@ -1,10 +1,13 @@
+import warnings
+
 import pytest
-from celery import Celery, chain, group
+from celery import Celery, chain, chord, group
 from celery.canvas import Signature
 
 from {{ cookiecutter.package_name }}.toolbox import chainable, hand_over_callbacks
 
 app = Celery("canvas-tests", set_as_current=False)
+app.conf.task_allow_error_cb_on_chord_header = False  # as Config sets it
 
 
 @app.task(name="t.first")
@@ -69,6 +72,7 @@ def sent(monkeypatch):
     monkeypatch.setattr(Signature, "apply_async", apply_async)
     # chain(...) builds an instance of Celery's own chain class, with its own apply_async.
     monkeypatch.setattr(type(chain(first.s(), second.s())), "apply_async", apply_async)
+    monkeypatch.setattr(type(chord([first.s()], second.s())), "apply_async", apply_async)
     return signatures
 
 
@@ -117,3 +121,33 @@ def test_work_that_ends_in_a_group_or_a_task_in_a_chord_is_refused():
         hand_over_callbacks(FakeTask(), chain(first.s(1), group(second.s(), second.s())))
     with pytest.raises(ValueError, match="runs inside a chord"):
         hand_over_callbacks(FakeTask(chord={"task": "t.on_done"}), first.s(1))
+
+
+def test_a_chords_callbacks_and_errbacks_go_on_its_body_without_a_warning(sent):
+    task = FakeTask(callbacks=[on_done.s()], errbacks=[on_error.s()])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Celery warns when chord.link_error is used with the header excluded
+        hand_over_callbacks(task, chord([first.s(1), first.s(2)], second.s()))
+    (handed,) = sent
+    assert [s["task"] for s in handed.body.options["link"]] == ["t.on_done"]
+    assert [s["task"] for s in handed.body.options["link_error"]] == ["t.on_error"]
+    # A failing member fails the chord, which calls the body's errbacks: once, not once per member.
+    assert all("link_error" not in member.options for member in handed.tasks)
+
+
+def test_a_chord_whose_body_is_a_chain_keeps_its_errbacks_on_the_chain(sent):
+    task = FakeTask(errbacks=[on_error.s()])
+    hand_over_callbacks(task, chord([first.s(1)], chain(second.s(), on_done.s())))
+    (handed,) = sent
+    assert [s["task"] for s in handed.body.options["link_error"]] == ["t.on_error"]
+    assert all("link_error" not in step.options for step in handed.body.tasks)
+
+
+def test_a_group_inside_a_chain_leaves_its_errbacks_to_the_step_after_it(sent):
+    # Celery makes the group and the step after it a chord: the step is its body.
+    task = FakeTask(errbacks=[on_error.s()])
+    hand_over_callbacks(task, chain(first.s(1), group(second.s(), second.s()), on_done.s()))
+    (handed,) = sent
+    first_step, upgraded = handed.tasks
+    assert "link_error" in first_step.options and "link_error" in upgraded.body.options
+    assert all("link_error" not in member.options for member in upgraded.tasks)

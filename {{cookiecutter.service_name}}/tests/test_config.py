@@ -30,7 +30,7 @@ def test_result_backend_names_the_psycopg2_driver_and_every_part(monkeypatch):
 def test_defaults_follow_the_contract():
     config = Config()
     assert config.RESULT_DB_PORT == 5432 and config.RESULT_DB_NAME == "cadasta"
-    assert config.broker_transport == "sqs"
+    assert config.broker_transport == "{{ cookiecutter.package_name }}.toolbox.transport:Transport"
     assert config.broker_transport_options["region"] == "us-west-2"
     assert config.broker_transport_options["queue_name_prefix"] == "dev-"
     assert config.task_track_started is True
@@ -81,7 +81,9 @@ def test_unparsable_environment_values_name_the_variable(monkeypatch, name, raw,
         ({"QUEUES": ["a", "a"]}, "QUEUES lists 'a' twice"),
         ({"QUEUES": ["a"], "WORKER_QUEUES": ["b"]}, "WORKER_QUEUES lists 'b', which is not in QUEUES"),
         ({"QUEUE_NAME_PREFIX": "dev.1"}, "QUEUE_PREFIX='dev.1'"),
-        ({"PLATFORM_QUEUE_NAME": "platform"}, "must end in '.fifo'"),
+        ({"PLATFORM_QUEUE_NAME": "other.fifo"}, "the platform tracks tasks from 'platform.fifo' only"),
+        ({"broker_transport": "sqs"}, "broker_transport='sqs': use the toolbox's SQS transport"),
+        ({"broker_transport": "no.such.module:Transport"}, "use the toolbox's SQS transport"),
         ({"SQS_VISIBILITY_TIMEOUT": 10}, "SQS_VISIBILITY_TIMEOUT=10: it must be longer than the long-poll wait (20 s)"),
         ({"SQS_WAIT_TIME_SECONDS": 30}, "SQS_WAIT_TIME_SECONDS=30"),
         ({"CHORD_UNLOCK_MAX_RETRIES": None}, "CHORD_UNLOCK_MAX_RETRIES=None: expected a whole number"),
@@ -139,7 +141,7 @@ def test_a_password_with_an_at_sign_is_masked_whole():
 def test_repr_shows_celery_settings_but_not_the_password():
     text = repr(Config(RESULT_DB_PASS="s3cret"))
     assert "task_track_started=True" in text
-    assert "broker_transport='sqs'" in text
+    assert "broker_transport='{{ cookiecutter.package_name }}.toolbox.transport:Transport'" in text
     assert "s3cret" not in text and "cadasta:***@" in text
     assert "QUEUES" not in text
 

@@ -5,6 +5,8 @@ from {{ cookiecutter.package_name }}.toolbox import setup as toolbox_setup
 from {{ cookiecutter.package_name }}.toolbox.setup import select_worker_queues, setup_app
 
 PLATFORM = app.conf.PLATFORM_QUEUE_NAME
+#: The queues this worker was baked to consume.
+OWN_QUEUES = {{ cookiecutter.queues | queue_list | tojson }}
 
 
 def fresh_queues():
@@ -15,6 +17,13 @@ def test_without_Q_the_worker_consumes_WORKER_QUEUES():
     queues = fresh_queues()
     select_worker_queues(queues, app.conf.WORKER_QUEUES, PLATFORM)
     assert sorted(queues.consume_from) == sorted(app.conf.WORKER_QUEUES)
+
+
+def test_by_default_the_worker_consumes_its_own_queues_and_celery_only():
+    # Another service's queue consumed here would run (or fail) tasks that are not this worker's.
+    queues = fresh_queues()
+    select_worker_queues(queues, app.conf.WORKER_QUEUES, PLATFORM)
+    assert sorted(queues.consume_from) == sorted([*OWN_QUEUES, "celery"])
 
 
 def test_an_explicit_Q_wins_but_never_for_the_platform_queue(caplog):

@@ -3,6 +3,8 @@ import logging
 from celery import chain
 
 from {{ cookiecutter.package_name }} import services, tasks
+from {{ cookiecutter.package_name }}.celery import app
+from {{ cookiecutter.package_name }}.toolbox import WorkerTask
 
 
 def test_count_words_ignores_case_and_punctuation():
@@ -39,3 +41,36 @@ def test_the_word_report_is_a_chain_of_the_two_steps():
 
 def test_the_chain_computes_the_report_when_run_in_process():
     assert chain(*tasks.word_report("b a b c", 1)).apply().get() == [["b", 2]]
+
+
+def test_merge_counts_adds_the_parts_up():
+    assert services.merge_counts([{"a": 1, "b": 2}, {"b": 1}, {}]) == {"a": 1, "b": 3}
+
+
+def test_a_chord_body_ranks_the_merged_parts():
+    assert tasks.merge_top_words.apply(args=([{"a": 1, "b": 2}, {"a": 2}], 1)).get() == [["a", 3]]
+
+
+def test_subclass_hooks_still_run_after_the_base_tasks():
+    # A service adds reporting by mixing in a base of its own: WorkerTask must pass outcomes on.
+    seen = []
+
+    class Reporting(app.Task):
+        def on_success(self, retval, task_id, args, kwargs):
+            seen.append(("success", retval))
+
+        def on_failure(self, exc, task_id, args, kwargs, einfo):
+            seen.append(("failure", type(exc).__name__))
+
+    class Reported(WorkerTask, Reporting):
+        pass
+
+    @app.task(base=Reported, name=f"{tasks.QUEUE}.reported_probe")
+    def probe(fail):
+        if fail:
+            raise ValueError("failed")
+        return "ok"
+
+    probe.apply(args=(False,))
+    probe.apply(args=(True,))
+    assert seen == [("success", "ok"), ("failure", "ValueError")]

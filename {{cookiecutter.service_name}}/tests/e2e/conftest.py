@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -83,20 +82,31 @@ def sqs(localstack_host, stack_env):
 
 
 @pytest.fixture
-def worker(stack_env):
-    """A real prefork worker, as `celery -A {{ cookiecutter.package_name }} worker` runs it, plus the probe tasks."""
-    with tempfile.TemporaryDirectory() as logs:
+def start_worker(stack_env, tmp_path):
+    """Start real prefork workers, as `celery -A {{ cookiecutter.package_name }} worker` runs them, plus the
+    probe tasks; each with the test's environment and any overrides. All stop at the end of the test."""
+    started = []
+
+    def start(**overrides):
+        number = len(started)
         process = stack.Process(
-            "worker",
+            f"worker-{number}",
             [*stack.command("worker"), "--pool", "prefork", "--concurrency", "1", "--include", "tests.e2e.probe_tasks"],
-            stack_env,
-            Path(logs) / "worker.log",
+            {**stack_env, **overrides},
+            tmp_path / f"worker-{number}.log",
         ).start()
-        try:
-            yield process
-        finally:
-            process.stop()
-            sys.stderr.write(process.log()[-4000:])
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+        sys.stderr.write(f"\n--- {process.name} log (end) ---\n{process.log()[-4000:]}")
+
+
+@pytest.fixture
+def worker(start_worker):
+    return start_worker()
 
 
 # -- The platform: tasks tracked by sync-tasks, results in Postgres -------

@@ -1,4 +1,10 @@
-"""Tasks the end-to-end tests load into a real worker (celery worker -I ...)."""
+"""Tasks and hooks the end-to-end tests load into a real worker (celery worker -I ...)."""
+
+import json
+import os
+from pathlib import Path
+
+from celery import signals
 
 from {{ cookiecutter.package_name }}.celery import app
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -10,3 +16,39 @@ PRIMARY_QUEUE = Settings.WORKER_QUEUES[0]
 def relay(self, task_name, marker):
     """Send a follow-up task from inside a running task, as real workers do."""
     return self.app.send_task(task_name, args=[marker]).id
+
+
+@app.task(name=f"{PRIMARY_QUEUE}.e2e_report_topology")
+def report_topology_from_a_pool_child():
+    report_topology("child")
+
+
+@signals.worker_ready.connect(weak=False)
+def report_topology_from_the_main_process(sender=None, **kwargs):
+    report_topology("main")
+
+
+def report_topology(process):
+    """Write what a fresh connection of this process routes where, for the test to read."""
+    folder = os.environ.get("E2E_REPORT_DIR")
+    if folder:
+        report = {"pid": os.getpid(), **topology_seen(app)}
+        (Path(folder) / f"{process}-{os.getpid()}.json").write_text(json.dumps(report))
+
+
+def topology_seen(app):
+    """What a fresh channel of ``app`` holds, inspected the way the original toolbox's tests do."""
+    exchange = app.conf.task_default_exchange
+    with app.connection() as connection:
+        channel = connection.channel()
+        try:
+            table = channel.get_table(exchange)
+            return {
+                "type": channel.state.exchanges[exchange]["type"],
+                "lookup": {
+                    queue: list(channel.typeof(exchange).lookup(table, exchange, queue, None))
+                    for queue in ["celery", *app.conf.QUEUES]
+                },
+            }
+        finally:
+            channel.close()

@@ -13,10 +13,12 @@ class SqsQueues:
         self.client = Session(localstack_host=localstack_host, region_name=region).client("sqs")
         self.prefix = prefix
         self.received = {}
+        self.deliveries = {}
 
     def messages(self, queue):
         """Every task message received from ``queue`` so far, as {task id: message}."""
         found = self.received.setdefault(queue, {})
+        every = self.deliveries.setdefault(queue, [])
         try:
             url = self.url(queue)
         except self.client.exceptions.QueueDoesNotExist:
@@ -30,6 +32,12 @@ class SqsQueues:
             for raw in batch:
                 message = decode(raw)
                 found[message["headers"]["id"]] = message
+                every.append(message)
+
+    def every_message(self, queue):
+        """Every message received from ``queue`` so far, copies of one task included, in order."""
+        self.messages(queue)
+        return self.deliveries[queue]
 
     def wait_for(self, queue, task_id, timeout=60):
         return wait_until(

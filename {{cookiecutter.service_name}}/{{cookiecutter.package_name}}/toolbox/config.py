@@ -22,9 +22,12 @@ from collections.abc import Mapping
 
 from celery.app.defaults import DEFAULTS as CELERY_SETTINGS
 from kombu import Exchange, Queue
+from kombu.utils.imports import symbol_by_name
 from sqlalchemy.engine import URL
 
 from .routing import TaskRouter
+from .transport import TOPOLOGY_OPTION, TRANSPORT_PATH, topology
+from .transport import Transport as ToolboxTransport
 
 # SQS queue names: at most 80 characters of letters, digits, '-' and '_'
 # (the ".fifo" suffix aside). Task names are split on '.', so a queue name
@@ -32,6 +35,8 @@ from .routing import TaskRouter
 SQS_NAME_LIMIT = 80
 SQS_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 SQS_MAX_VISIBILITY_TIMEOUT = 43200
+#: The queue the platform's sync-tasks process consumes: a copy of every task.
+PLATFORM_QUEUE = "platform.fifo"
 SQS_MAX_WAIT_TIME_SECONDS = 20
 BOOLEAN_WORDS = {
     "true": True,
@@ -64,7 +69,7 @@ class Config(Mapping):
     QUEUES = []
     #: The queues this worker consumes when started without ``-Q``.
     WORKER_QUEUES = []
-    PLATFORM_QUEUE_NAME = "platform.fifo"
+    PLATFORM_QUEUE_NAME = PLATFORM_QUEUE
     #: Prefix of every SQS queue name, joined with '-'. Environment: QUEUE_PREFIX.
     QUEUE_NAME_PREFIX = "dev"
     AWS_REGION = "us-west-2"
@@ -87,7 +92,8 @@ class Config(Mapping):
     #: None means real SQS with the standard AWS credential chain; for
     #: LocalStack: sqs://test:test@localhost:4566
     broker_url = None
-    broker_transport = "sqs"
+    #: kombu's SQS transport, with the topic exchange on every connection (transport.py).
+    broker_transport = TRANSPORT_PATH
     broker_transport_options = None
     broker_connection_retry_on_startup = True
     result_backend = None
@@ -106,6 +112,14 @@ class Config(Mapping):
     # At-least-once delivery: acknowledge after the task has run, and give the
     # message back when the process running it dies; fetch one at a time so a
     # busy process does not sit on messages another could run.
+    # Errbacks linked to a chord go on its body only, not on each header task.
+    # A failing header member still reaches them: the chord fails, and Celery
+    # calls the body's errbacks once, with the body's id. With True they would
+    # run once per failing member and once more for the chord. Celery plans to
+    # flip this default (it warns on every chord.link_error);
+    # hand_over_callbacks links to the body itself, so it never warns, and
+    # tests/e2e/test_canvas.py pins the behaviour for the next Celery update.
+    task_allow_error_cb_on_chord_header = False
     task_acks_late = True
     task_reject_on_worker_lost = True
     worker_prefetch_multiplier = 1
@@ -180,6 +194,14 @@ class Config(Mapping):
                 database=s["RESULT_DB_NAME"],
             )
             s["result_backend"] = "db+" + url.render_as_string(hide_password=False)
+        exchange = Exchange(s["task_default_exchange"], type=s["task_default_exchange_type"])
+        if s["task_queues"] is None:
+            s["task_queues"] = [
+                Queue(s["task_default_queue"], exchange, routing_key=s["task_default_routing_key"]),
+                Queue(s["PLATFORM_QUEUE_NAME"], exchange, routing_key="#"),
+            ] + [Queue(name, exchange, routing_key=name) for name in s["QUEUES"]]
+        if s["task_routes"] is None:
+            s["task_routes"] = (TaskRouter(exchange, s["task_queues"]),)
         given = s["broker_transport_options"] or {}
         if not isinstance(given, dict):
             raise ConfigError(f"broker_transport_options={given!r}: expected a dict of kombu SQS transport options.")
@@ -189,16 +211,9 @@ class Config(Mapping):
             "queue_name_prefix": f"{s['QUEUE_NAME_PREFIX']}-",
             "visibility_timeout": s["SQS_VISIBILITY_TIMEOUT"],
             "wait_time_seconds": s["SQS_WAIT_TIME_SECONDS"],
+            TOPOLOGY_OPTION: topology(exchange, s["task_queues"]),
             **given,
         }
-        exchange = Exchange(s["task_default_exchange"], type=s["task_default_exchange_type"])
-        if s["task_queues"] is None:
-            s["task_queues"] = [
-                Queue(s["task_default_queue"], exchange, routing_key=s["task_default_routing_key"]),
-                Queue(s["PLATFORM_QUEUE_NAME"], exchange, routing_key="#"),
-            ] + [Queue(name, exchange, routing_key=name) for name in s["QUEUES"]]
-        if s["task_routes"] is None:
-            s["task_routes"] = (TaskRouter(exchange, s["task_queues"]),)
 
     def _validate(self):
         problems = list(self._problems())
@@ -212,10 +227,18 @@ class Config(Mapping):
             yield (f"QUEUE_PREFIX={prefix!r}: use letters, digits, '-' and '_' only (it starts every SQS queue name).")
             prefix = ""
         platform = s["PLATFORM_QUEUE_NAME"]
-        if not str(platform).endswith(".fifo"):
+        if platform != PLATFORM_QUEUE:
+            # The platform's sync-tasks process consumes this one queue; a worker
+            # copying its tasks anywhere else leaves them untracked.
             yield (
-                f"PLATFORM_QUEUE_NAME={platform!r}: the platform queue is an SQS FIFO queue, "
-                "so its name must end in '.fifo'."
+                f"PLATFORM_QUEUE_NAME={platform!r}: the platform tracks tasks from {PLATFORM_QUEUE!r} only "
+                "(QUEUE_PREFIX sets the environment); remove the setting."
+            )
+        transport = s["broker_transport"]
+        if not _is_toolbox_transport(transport):
+            yield (
+                f"broker_transport={transport!r}: use the toolbox's SQS transport {TRANSPORT_PATH!r} or a subclass; "
+                "without it a connection can drop task messages without a word (see toolbox/transport.py)."
             )
         reserved = {s["task_default_queue"], platform}
         seen = set()
@@ -307,6 +330,15 @@ def queue_list(name, value):
     if isinstance(value, (list, tuple)):
         return list(value)
     raise ConfigError(f"{name}={value!r}: expected a list of queue names, like ['export', 'import'] or 'a,b'.")
+
+
+def _is_toolbox_transport(transport):
+    if isinstance(transport, str):
+        try:
+            transport = symbol_by_name(transport)
+        except (ImportError, AttributeError, ValueError):
+            return False
+    return isinstance(transport, type) and issubclass(transport, ToolboxTransport)
 
 
 def mask_password(value):

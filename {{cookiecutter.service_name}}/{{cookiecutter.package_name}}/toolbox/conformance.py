@@ -1,29 +1,36 @@
 """``build_functional_tests``: the Cadasta conformance suite for any app.
 
-Offline: nothing here reaches SQS or Postgres. Routing is checked on an
-in-memory broker that, like kombu's SQS transport, keeps the exchange table
-per connection, so a route that only works on a connection where the
-exchange was declared earlier fails here as it would on SQS.
+Offline: nothing here reaches SQS or Postgres. Channels of the app's own
+transport are opened with every queue predefined, which kombu's SQS channel
+takes instead of asking SQS for its queues. Deliveries are counted on an
+in-memory broker that, like kombu's SQS transport, keeps the exchange table per
+connection and declares the app's topology on every channel as the toolbox's
+transport does, so a route or a topology that would lose a message on SQS loses
+it here too.
 """
 
+import contextlib
+import tempfile
 import unittest
 
-from celery import Celery, signals
+from celery import Celery, chord, signals
 from kombu import Connection
 from kombu.transport import memory
 from kombu.transport.virtual import BrokerState
 
 from . import setup  # noqa: F401  (connects worker_init, which the worker test fires)
+from .transport import TopologyMixin
+from .transport import Transport as ToolboxTransport
 
 PROBE_TASK = "conformance_probe"
 
 
-class PerConnectionChannel(memory.Channel):
+class PerConnectionChannel(TopologyMixin, memory.Channel):
     queues = {}  # the broker's queues, shared by all connections, apart from kombu's own memory broker
 
 
 class PerConnectionMemoryTransport(memory.Transport):
-    """kombu's memory broker, but with SQS's per-connection exchange table."""
+    """kombu's memory broker, with SQS's per-connection exchange table and the toolbox's topology."""
 
     Channel = PerConnectionChannel
 
@@ -79,13 +86,48 @@ def build_functional_tests(app, is_worker=True):
                 self.assertEqual(route["routing_key"], queue)
                 self.assertEqual(route["exchange"].name, "task_exchange")
 
+        def test_routes_name_their_queue(self):
+            # Celery reads route["queue"] to send chord_unlock: without it every chord fails.
+            for queue in ["celery", *self.conf.QUEUES]:
+                route = app.amqp.router.route({}, f"{queue}.{PROBE_TASK}")
+                self.assertEqual(route["queue"].name, queue)
+
+        def test_the_broker_transport_is_the_toolboxs(self):
+            with app.connection() as connection:
+                self.assertIsInstance(connection.transport, ToolboxTransport)
+
+        def test_a_fresh_connection_holds_the_topic_exchange_and_every_binding(self):
+            # What kombu 4 kept process-wide: any connection can route, whoever opened it.
+            exchange, platform = self.conf.task_default_exchange, self.conf.PLATFORM_QUEUE_NAME
+            with _offline_channel(app) as channel:
+                self.assertIn(exchange, channel.state.exchanges)
+                self.assertEqual(channel.state.exchanges[exchange]["type"], "topic")
+                for queue in ["celery", *self.conf.QUEUES]:
+                    with self.subTest(queue=queue):
+                        table = channel.get_table(exchange)
+                        found = channel.typeof(exchange).lookup(table, exchange, queue, None)
+                        self.assertEqual(found, [queue, platform])
+
         def test_fresh_connections_deliver_to_own_queue_and_platform(self):
-            # Every publish gets a connection of its own that nothing declared
-            # on beforehand: the route must declare what it needs itself.
+            # Published on a connection nothing declared anything on beforehand.
             platform = self.conf.PLATFORM_QUEUE_NAME
             for queue in ["celery", *self.conf.QUEUES]:
                 with self.subTest(queue=queue):
                     self.assertEqual(_deliveries(app, f"{queue}.{PROBE_TASK}"), {queue: 1, platform: 1})
+
+        def test_a_chord_reaches_its_queues_and_chord_unlock_goes_to_celery(self):
+            # With the database result backend Celery unlocks a chord with
+            # celery.chord_unlock, routed through the router: a route without a
+            # queue fails every chord before anything is sent.
+            queue, platform = self.conf.QUEUES[0], self.conf.PLATFORM_QUEUE_NAME
+            with _offline_app(app) as chord_app:
+                header = [chord_app.signature(f"{queue}.{PROBE_TASK}", args=[part]) for part in "ab"]
+                with _counting(chord_app) as sent:
+                    chord(header, chord_app.signature(f"{queue}.{PROBE_TASK}_body")).apply_async()
+            probe = f"{queue}.{PROBE_TASK}"
+            self.assertEqual(sent[queue], [probe, probe])
+            self.assertEqual(sent["celery"], ["celery.chord_unlock"])
+            self.assertEqual(sorted(sent[platform]), sorted([probe, probe, "celery.chord_unlock"]))
 
         if is_worker:
 
@@ -106,15 +148,64 @@ def build_functional_tests(app, is_worker=True):
 
 def _deliveries(app, task_name):
     """Publish ``task_name`` on a fresh connection; count what each queue got."""
+    with _counting(app) as sent, _memory_connection(app) as publisher:
+        app.send_task(task_name, connection=publisher)
+    return {name: len(tasks) for name, tasks in sent.items() if tasks}
+
+
+def _memory_connection(app):
+    return Connection(transport=PerConnectionMemoryTransport, transport_options=app.conf.broker_transport_options)
+
+
+@contextlib.contextmanager
+def _counting(app):
+    """Yield {queue: [task names]}, filled with what reached each queue once the block ends."""
     names = list(app.amqp.queues)
-    with Connection(transport=PerConnectionMemoryTransport) as reader:
+    sent = {name: [] for name in names}
+    with _memory_connection(app) as reader:
         channel = reader.channel()
         for name in names:
             channel.queue_declare(name)
             channel.queue_purge(name)
-        # The publisher stays open while counting: closing a memory channel empties its queues.
-        with Connection(transport=PerConnectionMemoryTransport) as publisher:
-            app.send_task(task_name, connection=publisher)
-            counts = {name: channel.queue_purge(name) for name in names}
+        yield sent
+        for name in names:
+            while (message := channel.basic_get(name, no_ack=True)) is not None:
+                sent[name].append(message.headers["task"])
         channel.close()
-    return {name: count for name, count in counts.items() if count}
+
+
+@contextlib.contextmanager
+def _offline_app(app):
+    """A copy of ``app`` on the in-memory broker, with a database result backend in a temporary file."""
+    with tempfile.TemporaryDirectory() as results:
+        copy = Celery(f"{app.main}-conformance", set_as_current=False)
+        copy.conf.update(
+            dict(app.conf),
+            broker_url="memory://",
+            broker_transport=PerConnectionMemoryTransport,
+            result_backend=f"db+sqlite:///{results}/results.sqlite",
+            database_create_tables_at_setup=True,
+        )
+        try:
+            yield copy
+        finally:
+            copy.close()
+
+
+@contextlib.contextmanager
+def _offline_channel(app):
+    """A fresh channel of the app's own transport, opened without asking SQS for its queues."""
+    predefined = {
+        name: {"url": f"https://sqs.invalid/conformance/{name}"}
+        for name in (channel_name(app, queue) for queue in app.amqp.queues)
+    }
+    with app.connection(transport_options={"predefined_queues": predefined}) as connection:
+        channel = connection.channel()
+        try:
+            yield channel
+        finally:
+            channel.close()
+
+
+def channel_name(app, queue):
+    return app.conf.broker_transport_options.get("queue_name_prefix", "") + queue

@@ -1,11 +1,9 @@
-"""Where a task message goes, on every connection of every process.
+"""Where a task message goes.
 
-SQS has no exchanges: kombu emulates the topic exchange in memory, and since
-kombu 5 that table lives in each connection's transport. A message published on
-a connection that has not itself declared the exchange and its bindings is
-dropped without a word. So every route carries the full list of queues in
-``declare``; Celery then declares them on the publishing connection before the
-first message (kombu remembers per connection, so later messages cost nothing).
+A task named ``<queue>.<name>`` is published to the topic exchange with the
+routing key ``<queue>``, and so reaches that queue and, through the ``#``
+binding, the platform queue. The exchange and its bindings are on every
+connection already (see ``transport``).
 """
 
 from celery import signals
@@ -19,19 +17,22 @@ class TaskRouter:
     def __init__(self, exchange, queues):
         self.exchange = exchange
         self.queues = list(queues)
-        self.routing_keys = {q.routing_key for q in self.queues if q.routing_key != "#"}
+        # Routing key -> queue. Celery reads route["queue"] where a task names no
+        # queue of its own: chord_unlock takes the chord body's queue this way.
+        self.by_routing_key = {q.routing_key: q for q in self.queues if q.routing_key != "#"}
 
     def __call__(self, name, args, kwargs, options, task=None, **kw):
         routing_key = name.split(".", 1)[0]
-        if routing_key not in self.routing_keys:
+        queue = self.by_routing_key.get(routing_key)
+        if queue is None:
             # Published anyway, it would reach only the platform queue and no
             # worker would ever run it: refuse at the call instead.
             raise QueueNotFound(
                 f"Task {name!r} routes to queue {routing_key!r}, which is not in QUEUES "
-                f"({', '.join(sorted(self.routing_keys))}). Name tasks '<queue>.<name>' and "
+                f"({', '.join(sorted(self.by_routing_key))}). Name tasks '<queue>.<name>' and "
                 "list every service queue of the platform in QUEUES."
             )
-        return {"exchange": self.exchange, "routing_key": routing_key, "declare": self.queues}
+        return {"queue": queue, "exchange": self.exchange, "routing_key": routing_key}
 
     def __repr__(self):
         return f"TaskRouter(exchange={self.exchange.name!r}, queues={[q.name for q in self.queues]!r})"

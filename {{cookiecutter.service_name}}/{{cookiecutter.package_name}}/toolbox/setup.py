@@ -14,8 +14,8 @@ def setup_app(app, throw=True):
     creates missing SQS queues and proves the broker and credentials work),
     and caps the retries of ``celery.chord_unlock``. The worker calls this on
     ``worker_init``; code that only produces tasks calls it once at start-up.
-    Routing itself does not depend on it: every publish declares what it needs
-    on its own connection (see ``routing``).
+    Routing itself does not depend on it: every connection of the app holds
+    the exchange and its bindings from the start (see ``transport``).
     """
     app.is_set_up = False
     try:

@@ -1,0 +1,61 @@
+"""What the toolbox relies on in kombu and Celery beyond their documented API.
+
+Each test pins one detail against the pinned versions, so an update that
+changes it fails here, by name, instead of silently in production.
+"""
+
+import inspect
+
+from celery.backends.base import BaseBackend
+from kombu import Connection
+from kombu.transport import SQS
+from kombu.transport.virtual import BrokerState
+from kombu.transport.virtual import Channel as VirtualChannel
+from kombu.transport.virtual.exchange import TopicExchange
+
+from {{ cookiecutter.package_name }} import app
+from {{ cookiecutter.package_name }}.toolbox.transport import TRANSPORT_PATH, Transport
+
+LOCALSTACK_URL = "sqs://test:test@localhost:4566"
+
+
+def test_an_explicit_transport_wins_over_the_url_scheme():
+    # Config names the toolbox's transport while broker_url keeps the sqs:// scheme.
+    connection = Connection(LOCALSTACK_URL, transport=TRANSPORT_PATH)
+    assert connection.transport_cls == TRANSPORT_PATH
+    assert isinstance(connection.transport, Transport)
+    assert (connection.hostname, connection.port, connection.userid) == ("localhost", 4566, "test")
+
+
+def test_each_connection_has_its_own_exchange_table():
+    # The reason the toolbox declares the topology on every channel (kombu 4 shared one table).
+    first, second = (Connection(LOCALSTACK_URL, transport=TRANSPORT_PATH).transport for _ in range(2))
+    assert isinstance(first.state, BrokerState) and first.state is not second.state
+
+
+def test_channels_instantiate_their_exchange_types_from_the_class_attribute():
+    assert "exchange_types" in vars(VirtualChannel) and "topic" in VirtualChannel.exchange_types
+    assert "self.exchange_types = {" in inspect.getsource(VirtualChannel.__init__)
+
+
+def test_topic_exchange_tables_hold_key_pattern_and_queue():
+    exchange = TopicExchange(channel=None)
+    assert exchange.prepare_bind("q", "x", "q", None) == ("q", exchange.key_to_pattern("q"), "q")
+    assert exchange._match(exchange.key_to_pattern("#"), "anything")
+
+
+def test_predefined_queues_spare_the_channel_its_list_queues_request():
+    # The offline conformance suite opens channels of the real transport this way.
+    source = inspect.getsource(SQS.Channel._update_queue_cache)
+    assert source.index("if self.predefined_queues") < source.index("list_queues")
+
+
+def test_chord_unlock_is_routed_by_the_routers_queue():
+    source = inspect.getsource(BaseBackend.fallback_chord_unlock)
+    assert "self.app.amqp.router.route(kwargs, body.name)['queue']" in source
+
+
+def test_a_failed_chord_calls_the_errbacks_in_its_bodys_options():
+    # hand_over_callbacks links a chord's errbacks to its body (config.py says why).
+    assert 'errbacks=callback.options.get("link_error", [])' in inspect.getsource(BaseBackend.chord_error_from_stack)
+    assert app.conf.task_allow_error_cb_on_chord_header is False
