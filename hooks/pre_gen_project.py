@@ -20,6 +20,8 @@ RESERVED_QUEUES = ("celery", PLATFORM_QUEUE)
 # SQS: at most 80 characters, only letters, digits, hyphens and underscores
 # (plus the ".fifo" suffix, which only the platform queue uses).
 SQS_NAME_LIMIT = 80
+# Every work queue has a dead-letter queue named after it.
+DEAD_LETTER_SUFFIX = "-dlq"
 SQS_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 SERVICE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 PACKAGE = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -67,7 +69,7 @@ def problems():
 def queue_problems(answer, names):
     seen = set()
     for name in names:
-        full_name = f"{QUEUE_PREFIX}-{name}"
+        full_name = f"{QUEUE_PREFIX}-{name}{DEAD_LETTER_SUFFIX}"  # the longest name the queue brings
         if name in RESERVED_QUEUES:
             yield (
                 f"{answer} lists {name!r}, which is reserved: the toolbox adds 'celery' and "
@@ -80,7 +82,7 @@ def queue_problems(answer, names):
             )
         elif len(full_name) > SQS_NAME_LIMIT:
             yield (
-                f"{answer} lists {name!r}: with the prefix it becomes {full_name!r}, "
+                f"{answer} lists {name!r}: with the prefix, its dead-letter queue is {full_name!r}, "
                 f"{len(full_name)} characters, and SQS allows at most {SQS_NAME_LIMIT}. "
                 "Shorten the queue name or the prefix."
             )

@@ -26,7 +26,7 @@ from kombu.utils.imports import symbol_by_name
 from sqlalchemy.engine import URL
 
 from .routing import TaskRouter
-from .transport import TOPOLOGY_OPTION, TRANSPORT_PATH, topology
+from .transport import DEAD_LETTER_OPTION, TOPOLOGY_OPTION, TRANSPORT_PATH, dead_letter_name, topology
 from .transport import Transport as ToolboxTransport
 
 # SQS queue names: at most 80 characters of letters, digits, '-' and '_'
@@ -38,6 +38,7 @@ SQS_MAX_VISIBILITY_TIMEOUT = 43200
 #: The queue the platform's sync-tasks process consumes: a copy of every task.
 PLATFORM_QUEUE = "platform.fifo"
 SQS_MAX_WAIT_TIME_SECONDS = 20
+SQS_MAX_RECEIVE_COUNT = 1000
 BOOLEAN_WORDS = {
     "true": True,
     "yes": True,
@@ -81,10 +82,14 @@ class Config(Mapping):
     #: celery.chord_unlock retries forever by default (celery/celery#2725);
     #: 43200 retries of 1 second is six hours.
     CHORD_UNLOCK_MAX_RETRIES = 43200
-    #: Seconds a received message stays invisible to other workers. With late
-    #: acknowledgement a task that runs longer than this is delivered again
-    #: while it still runs: keep it above the longest task (plus its ETA).
-    SQS_VISIBILITY_TIMEOUT = 3600
+    #: Seconds a received message stays hidden from other workers. The worker
+    #: renews it every third of this while it holds the message (running,
+    #: reserved or waiting for its ETA), so it bounds how long the messages of
+    #: a worker that died stay hidden, not how long a task may run.
+    SQS_VISIBILITY_TIMEOUT = 60
+    #: Receives after which SQS moves a message no worker acknowledged to the
+    #: queue's dead-letter queue (<queue>-dlq).
+    SQS_MAX_RECEIVE_COUNT = 5
     #: Long polling: seconds one receive call waits for a message (SQS max 20).
     SQS_WAIT_TIME_SECONDS = 20
 
@@ -120,6 +125,8 @@ class Config(Mapping):
     # hand_over_callbacks links to the body itself, so it never warns, and
     # tests/e2e/test_canvas.py pins the behaviour for the next Celery update.
     task_allow_error_cb_on_chord_header = False
+    #: Logs and keeps (dead-letters) what it cannot read instead of dying on it.
+    worker_consumer = f"{__package__}.consumer:Consumer"
     task_acks_late = True
     task_reject_on_worker_lost = True
     worker_prefetch_multiplier = 1
@@ -212,6 +219,7 @@ class Config(Mapping):
             "visibility_timeout": s["SQS_VISIBILITY_TIMEOUT"],
             "wait_time_seconds": s["SQS_WAIT_TIME_SECONDS"],
             TOPOLOGY_OPTION: topology(exchange, s["task_queues"]),
+            DEAD_LETTER_OPTION: {"max_receive_count": s["SQS_MAX_RECEIVE_COUNT"]},
             **given,
         }
 
@@ -251,9 +259,11 @@ class Config(Mapping):
                 yield f"QUEUES lists {name!r} twice: name each queue once."
             seen.add(name)
         for queue in s["task_queues"]:
-            if len(f"{prefix}-{queue.name}") > SQS_NAME_LIMIT:
+            name = f"{prefix}-{queue.name}"
+            longest = name if queue.name == platform else dead_letter_name(name)  # work queues bring one
+            if len(longest) > SQS_NAME_LIMIT:
                 yield (
-                    f"Queue {queue.name!r}: '{prefix}-{queue.name}' is longer than the {SQS_NAME_LIMIT} "
+                    f"Queue {queue.name!r}: {longest!r} is longer than the {SQS_NAME_LIMIT} "
                     "characters SQS allows; shorten the queue name or QUEUE_PREFIX."
                 )
         for name in ("task_serializer", "result_serializer"):
@@ -269,6 +279,9 @@ class Config(Mapping):
         for name in ("RESULT_DB_PORT", "CHORD_UNLOCK_MAX_RETRIES"):
             if not isinstance(s[name], int) or isinstance(s[name], bool) or s[name] < 0:
                 yield f"{name}={s[name]!r}: expected a whole number of at least 0."
+        receives = s["SQS_MAX_RECEIVE_COUNT"]
+        if not isinstance(receives, int) or isinstance(receives, bool) or not 1 <= receives <= SQS_MAX_RECEIVE_COUNT:
+            yield f"SQS_MAX_RECEIVE_COUNT={receives!r}: SQS takes a whole number from 1 to {SQS_MAX_RECEIVE_COUNT}."
         options = s["broker_transport_options"]
         visibility = options.get("visibility_timeout")
         wait = options.get("wait_time_seconds", 0)
@@ -277,8 +290,8 @@ class Config(Mapping):
         elif not isinstance(visibility, int) or not wait < visibility <= SQS_MAX_VISIBILITY_TIMEOUT:
             yield (
                 f"SQS_VISIBILITY_TIMEOUT={visibility!r}: it must be longer than the long-poll "
-                f"wait ({wait} s) and at most {SQS_MAX_VISIBILITY_TIMEOUT} s, and longer than "
-                "your longest task, or a running task is delivered a second time."
+                f"wait ({wait} s) and at most {SQS_MAX_VISIBILITY_TIMEOUT} s. The worker renews it while a "
+                "task runs; it bounds how long a dead worker's messages stay hidden."
             )
 
     # -- Mapping: Celery's config_from_object reads every key ---------------

@@ -11,7 +11,8 @@ def setup_app(app, throw=True):
     """Finish setting up a Cadasta Celery app; record success on ``app.is_set_up``.
 
     Declares the exchange, every queue and every binding on the broker (this
-    creates missing SQS queues and proves the broker and credentials work),
+    creates missing SQS queues, gives every work queue its dead-letter queue
+    and proves the broker and credentials work),
     and caps the retries of ``celery.chord_unlock``. The worker calls this on
     ``worker_init``; code that only produces tasks calls it once at start-up.
     Routing itself does not depend on it: every connection of the app holds
@@ -34,8 +35,11 @@ def declare_routing(app):
     with app.connection_for_write() as connection:
         connection.ensure_connection(max_retries=3)
         channel = connection.default_channel
+        # Brokers without dead-letter queues (the conformance suite's in-memory one) have nothing to ensure.
+        ensure_dead_letter_queue = getattr(channel, "ensure_dead_letter_queue", lambda name: None)
         for queue in app.amqp.queues.values():
             queue.bind(channel).declare()
+            ensure_dead_letter_queue(queue.name)
 
 
 def cap_chord_unlock(app):

@@ -13,16 +13,57 @@ What this relies on in kombu is pinned by tests/test_kombu_pins.py: a kombu
 update that changes it fails there, not silently in production.
 """
 
+import json
+import logging
+import threading
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from botocore.config import Config as BotoConfig
+from kombu.asynchronous.aws.sqs.message import AsyncMessage
 from kombu.transport import SQS
 from kombu.transport.virtual import exchange as virtual_exchange
+from kombu.utils.json import dumps
+
+logger = logging.getLogger(__name__)
 
 #: The transport option that carries the exchange and its bindings.
 TOPOLOGY_OPTION = "topology"
+#: The transport option that asks for dead-letter queues: {"max_receive_count": N}.
+DEAD_LETTER_OPTION = "dead_letter"
 #: The routing key that binds a queue to every message: the platform queue's.
 CATCH_ALL = "#"
+DEAD_LETTER_SUFFIXES = ("-dlq", "-dlq.fifo")
+#: Dead letters wait for someone to look at them as long as SQS keeps anything: 14 days.
+MAX_RETENTION_SECONDS = 1209600
+#: SQS's MaximumMessageSize where a queue does not say (its current default).
+DEFAULT_MAX_MESSAGE_BYTES = 1048576
+#: Seconds before a message given back (requeued, or held at shutdown) is delivered again.
+REDELIVERY_DELAY = 1
+#: ChangeMessageVisibilityBatch takes at most this many messages.
+VISIBILITY_BATCH = 10
+#: For calls beside the event loop: a broker that does not answer must not hold them for minutes.
+SHORT_TIMEOUTS = BotoConfig(connect_timeout=5, read_timeout=5, retries={"total_max_attempts": 2})
+
+
+class PublishError(Exception):
+    """A task message did not reach every queue it is bound for."""
+
+
+class MessageTooLargeError(PublishError):
+    """Refused before anything was sent: the message is larger than a target queue takes."""
+
+
+class PartialPublishError(PublishError):
+    """Some copies of the message were sent and another was not."""
+
+    def __init__(self, task_id, sent, failed, error):
+        self.task_id, self.sent, self.failed = task_id, list(sent), failed
+        super().__init__(
+            f"Task {task_id}: sent to {', '.join(sent)}, but not to {failed} ({error!r}). The platform tracks it "
+            "but no worker will run it: send it again with the same task id (the platform keeps one row per id)."
+        )
 
 
 def topology(exchange: Any, queues: Iterable[Any]) -> dict[str, Any]:
@@ -56,6 +97,46 @@ def _is_catch_all(table, queue):
     return any(key == CATCH_ALL and bound == queue for key, _, bound in table)
 
 
+class DeliveringTopicExchange(OrderedTopicExchange):
+    """Both copies of a task, or a loud error that says which were sent.
+
+    kombu sends one copy per bound queue, one after the other, in no fixed
+    order, and stops at the first failure. Here every copy is checked against
+    its queue's size limit before anything is sent; then the platform's copy
+    goes first, so a task that runs is always tracked, and a failure after it
+    names what was sent. Re-sending with the same task id is safe: the platform
+    keeps one row per task id.
+    """
+
+    def deliver(self, message, exchange, routing_key, **kwargs):
+        channel = self.channel
+        table = channel.get_table(exchange)
+        targets = [q for q in self.lookup(table, exchange, routing_key, None) if q != channel.deadletter_queue]
+        targets.sort(key=lambda queue: not _is_catch_all(table, queue))  # stable: catch-all copies first
+        task_id = (message.get("headers") or {}).get("id")
+        if not targets:
+            logger.error("Task %s: no queue is bound to %r on %r; nothing was sent.", task_id, routing_key, exchange)
+            raise PublishError(f"Task {task_id}: no queue is bound to routing key {routing_key!r} on {exchange!r}.")
+        size = channel.encoded_size(message)
+        too_large = {queue: limit for queue in targets if size > (limit := channel.size_limit(queue))}
+        if too_large:
+            limits = ", ".join(f"{queue} takes {limit}" for queue, limit in too_large.items())
+            raise MessageTooLargeError(
+                f"Task {task_id}: its message is {size} bytes; {limits}. Nothing was sent. "
+                "Pass large data by reference (an object store key, a database id), not in the arguments."
+            )
+        sent = []
+        for queue in targets:
+            try:
+                channel._put(queue, message, **kwargs)
+            except Exception as error:
+                if not sent:
+                    raise  # nothing sent: the caller (or kombu's retry) may simply try again
+                logger.error("Task %s: sent to %s but not to %s: %r", task_id, ", ".join(sent), queue, error)
+                raise PartialPublishError(task_id, sent, queue, error) from error
+            sent.append(queue)
+
+
 class TopologyMixin:
     """Declare the app's exchange and bindings on every new channel, in memory.
 
@@ -82,7 +163,213 @@ def declare_topology(channel: Any, described: Mapping[str, Any] | None) -> None:
 
 
 class Channel(TopologyMixin, SQS.Channel):
-    pass
+    """kombu's SQS channel, with the toolbox's routing state, delivery and visibility rules."""
+
+    exchange_types = {**TopologyMixin.exchange_types, "topic": DeliveringTopicExchange}
+
+    def __init__(self, *args, **kwargs):
+        self._visibility = None
+        self._size_limits = {}  # queue URL -> MaximumMessageSize
+        super().__init__(*args, **kwargs)
+
+    # -- Receiving: every receive sets the visibility timeout itself, so a queue
+    # created elsewhere with another timeout still gives a crashed consumer's
+    # messages back within this one.
+    def _get_from_sqs(self, queue_name, queue_url, connection, count=1, callback=None):
+        return connection.receive_message(
+            queue_name,
+            queue_url,
+            number_messages=count,
+            visibility_timeout=self.visibility_timeout,
+            wait_time_seconds=self.wait_time_seconds,
+            callback=callback,
+        )
+
+    def new_sqs_client(self, region, access_key_id, secret_access_key, session_token=None):
+        client = super().new_sqs_client(region, access_key_id, secret_access_key, session_token)
+        # The blocking path (kombu's ConsumerMixin, Queue.get) receives through this client.
+        client.meta.events.register("provide-client-params.sqs.ReceiveMessage", self._receive_with_visibility)
+        return client
+
+    def _receive_with_visibility(self, params, **kwargs):
+        params.setdefault("VisibilityTimeout", self.visibility_timeout)
+
+    def _restore(self, message):
+        """Give a message back to the queue it came from, to be delivered again shortly.
+
+        kombu would publish it again to every queue its routing key matches:
+        with the exchange on every channel that means the platform queue too,
+        with a receipt handle that belongs to another queue.
+        """
+        info = message.delivery_info
+        receipt = (info.get("sqs_message") or {}).get("ReceiptHandle")
+        if not receipt:
+            return super()._restore(message)
+        self.sqs().change_message_visibility(
+            QueueUrl=info["sqs_queue"], ReceiptHandle=receipt, VisibilityTimeout=REDELIVERY_DELAY
+        )
+
+    # -- Holding: while a consumer holds a message unacknowledged, keep it hidden.
+    def basic_consume(self, queue, no_ack, *args, **kwargs):
+        if not no_ack and self._visibility is None:
+            self._visibility = VisibilityKeeper(self)
+            self._visibility.start()
+        return super().basic_consume(queue, no_ack, *args, **kwargs)
+
+    def close(self):
+        if self._visibility is not None:
+            self._visibility.stop()
+        super().close()
+
+    def held_messages(self):
+        """(queue URL, SQS message) of every message delivered here and not yet acknowledged."""
+        # dict.copy() is atomic under the GIL; the event loop adds and removes meanwhile.
+        delivered = self.qos._delivered.copy() if self._qos is not None else {}
+        for message in delivered.values():
+            info = message.delivery_info
+            if "sqs_message" in info:
+                yield info["sqs_queue"], info["sqs_message"]
+
+    def short_timeout_client(self):
+        """An SQS client whose calls give up within seconds, for work beside the event loop."""
+        return self._new_boto_client(
+            service="sqs",
+            region=self.region,
+            access_key_id=self.conninfo.userid,
+            secret_access_key=self.conninfo.password,
+            config=SHORT_TIMEOUTS,
+        )
+
+    # -- Creating queues: each work queue gets a dead-letter queue.
+    def _create_queue(self, queue_name, attributes):
+        dead_letter = self.transport_options.get(DEAD_LETTER_OPTION)
+        if dead_letter and not queue_name.endswith(DEAD_LETTER_SUFFIXES) and not is_catch_all_name(self, queue_name):
+            attributes = {**attributes, "RedrivePolicy": self._redrive_policy(queue_name, attributes, dead_letter)}
+        return super()._create_queue(queue_name, attributes)
+
+    def _redrive_policy(self, queue_name, attributes, dead_letter):
+        name = dead_letter_name(queue_name)
+        dead_attributes = {"MessageRetentionPeriod": str(MAX_RETENTION_SECONDS)}
+        if attributes.get("FifoQueue") == "true":
+            dead_attributes["FifoQueue"] = "true"
+        client = self.sqs()
+        url = client.create_queue(QueueName=name, Attributes=dead_attributes)["QueueUrl"]
+        arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": str(dead_letter["max_receive_count"])})
+
+    def ensure_dead_letter_queue(self, queue):
+        """Give an existing work queue its dead-letter queue, if it has none (queues made before it mattered)."""
+        dead_letter = self.transport_options.get(DEAD_LETTER_OPTION)
+        name = self.canonical_queue_name(queue)
+        if not dead_letter or name.endswith(DEAD_LETTER_SUFFIXES) or is_catch_all_name(self, name):
+            return
+        url = self._new_queue(queue)
+        client = self.sqs(queue=name)
+        attributes = client.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy", "FifoQueue"])
+        attributes = attributes.get("Attributes", {})
+        if "RedrivePolicy" not in attributes:
+            policy = self._redrive_policy(name, attributes, dead_letter)
+            client.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": policy})
+
+    # -- Publishing: see DeliveringTopicExchange.deliver.
+    def size_limit(self, queue):
+        """The largest message ``queue`` takes, in bytes (SQS's MaximumMessageSize, read once)."""
+        url = self._new_queue(queue)
+        if url not in self._size_limits:
+            attributes = self.sqs(queue=self.canonical_queue_name(queue)).get_queue_attributes(
+                QueueUrl=url, AttributeNames=["MaximumMessageSize"]
+            )["Attributes"]
+            self._size_limits[url] = int(attributes.get("MaximumMessageSize", DEFAULT_MAX_MESSAGE_BYTES))
+        return self._size_limits[url]
+
+    def encoded_size(self, message):
+        """The size of the body ``_put`` would send for ``message``."""
+        body = dumps(message)
+        if self.sqs_base64_encoding:
+            body = AsyncMessage().encode(body)
+        return len(body.encode() if isinstance(body, str) else body)
+
+
+class VisibilityKeeper:
+    """Keeps the messages a consuming channel holds hidden until it lets go of them.
+
+    A running task, a reserved one and one waiting for its ETA are all held
+    unacknowledged. Every third of the visibility timeout their visibility is
+    set to the whole timeout again, ten to a request (ChangeMessageVisibilityBatch),
+    from a thread of its own so the event loop never waits on SQS. So the
+    timeout can be short: a worker that dies gives its messages back within it,
+    and a task longer than it still runs once. SQS refuses to hide a message
+    for more than 12 hours after it was received: such a message is logged,
+    once, and is delivered again when its timeout runs out.
+    """
+
+    def __init__(self, channel):
+        self.channel = channel
+        self.timeout = channel.visibility_timeout
+        self.interval = max(1.0, self.timeout / 3)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.run, name="sqs-visibility", daemon=True)
+        self.client = None
+        self.reported = set()
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.stopped.set()
+
+    def run(self):
+        while not self.stopped.wait(self.interval):
+            try:
+                self.extend()
+            except Exception as error:  # the next round tries again; the messages stay held meanwhile
+                logger.warning("Could not extend the visibility of held messages: %r", error)
+
+    def extend(self):
+        held = defaultdict(list)
+        for url, message in self.channel.held_messages():
+            held[url].append(message)
+        if held and self.client is None:
+            self.client = self.channel.short_timeout_client()
+        for url, messages in held.items():
+            for start in range(0, len(messages), VISIBILITY_BATCH):
+                self.extend_batch(url, messages[start : start + VISIBILITY_BATCH])
+
+    def extend_batch(self, url, batch):
+        entries = [
+            {"Id": str(number), "ReceiptHandle": message["ReceiptHandle"], "VisibilityTimeout": self.timeout}
+            for number, message in enumerate(batch)
+        ]
+        response = self.client.change_message_visibility_batch(QueueUrl=url, Entries=entries)
+        for failure in response.get("Failed", []):
+            message_id = batch[int(failure["Id"])]["MessageId"]
+            if failure["Code"] == "ReceiptHandleIsInvalid" or message_id in self.reported:
+                continue  # acknowledged meanwhile, or said already
+            self.reported.add(message_id)
+            logger.warning(
+                "Message %s in %s can no longer be kept hidden (%s: %s); SQS delivers it again when its "
+                "visibility timeout runs out.",
+                message_id,
+                url,
+                failure["Code"],
+                failure.get("Message"),
+            )
+
+
+def dead_letter_name(queue_name):
+    """The SQS name of ``queue_name``'s dead-letter queue: ``<name>-dlq`` (``.fifo`` kept last)."""
+    if queue_name.endswith(".fifo"):
+        return queue_name[: -len(".fifo")] + "-dlq.fifo"
+    return queue_name + "-dlq"
+
+
+def is_catch_all_name(channel, sqs_name):
+    """Whether ``sqs_name`` is a queue bound with ``#``: the platform's, which its own consumer looks after."""
+    described = channel.transport_options.get(TOPOLOGY_OPTION) or {}
+    return any(
+        key == CATCH_ALL and channel.canonical_queue_name(queue) == sqs_name
+        for queue, key in described.get("bindings", [])
+    )
 
 
 class Transport(SQS.Transport):
