@@ -19,6 +19,7 @@ import base64
 import json
 import logging
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -42,11 +43,10 @@ MAX_RETRY_DELAY = 300
 #: After a failed connection attempt, messages are given back without trying
 #: again for this long, so a batch does not wait out one timeout per message.
 RECONNECT_PAUSE = 2.0
-#: A consumer that dies holding messages leaves them to the queue's visibility
-#: timeout, so keep it short: the stub's work per message takes milliseconds.
-#: SQS takes it when the queue is created, as the stub does in the local stack,
-#: where it starts before the worker.
-VISIBILITY_TIMEOUT = 60
+#: A NUL character as JSON escapes it: \u0000 after an even number of backslashes.
+ESCAPED_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+#: Columns of platform_task that hold text of at most this many characters.
+LINK_COLUMN_LENGTH = 255
 
 INSERT_TASK = """
     INSERT INTO platform_task
@@ -81,15 +81,41 @@ def task_row(message):
         raise Undecodable(f"body does not decode as (args, kwargs, embed): {error!r}") from error
     properties = {k: v for k, v in message.properties.items() if k not in ("delivery_info", "delivery_tag")}
     options = {**properties, **{name: headers.get(name) for name in OPTION_HEADERS}}
-    return {
+    links = {name: _text(properties.get(name)) for name in LINK_PROPERTIES}
+    row = {
         "task_id": headers["id"],
         "type": headers["task"],
         "input": json.dumps({"args": args, "kwargs": kwargs}, default=str),
         "options": json.dumps(options, default=str),
         "parent_id": headers.get("parent_id"),
         "root_id": headers.get("root_id"),
-        **{name: _text(properties.get(name)) for name in LINK_PROPERTIES},
+        **links,
     }
+    return fitted(row, links)
+
+
+def fitted(row, links):
+    """The row with what the table cannot hold as it is made to fit, the originals kept in its options.
+
+    jsonb holds no NUL character, not even escaped: such input and options are
+    stored with NUL shown as the text "\\u0000", and their exact JSON text is
+    kept under options["original"]. Link columns hold 255 characters: longer
+    values are cut, and kept whole there too.
+    """
+    original = {}
+    for column in ("input", "options"):
+        if ESCAPED_NUL.search(row[column]):
+            original[column] = row[column]
+            row[column] = ESCAPED_NUL.sub(r"\1\\\\u0000", row[column])
+    for name, value in links.items():
+        if value is not None and len(value) > LINK_COLUMN_LENGTH:
+            original[name] = value
+            row[name] = value[:LINK_COLUMN_LENGTH]
+    if original:
+        options = json.loads(row["options"])
+        options["original"] = original
+        row["options"] = json.dumps(options)
+    return row
 
 
 def _text(value):
@@ -218,8 +244,12 @@ def main():
     if not dsn:
         raise SystemExit("Set PLATFORM_DATABASE_URL to the platform database (postgresql://user:pass@host:port/db).")
     queue = Queue(config.PLATFORM_QUEUE_NAME, routing_key="#")
-    transport_options = {**config.broker_transport_options, "visibility_timeout": VISIBILITY_TIMEOUT}
-    connection = Connection(config.broker_url, transport=config.broker_transport, transport_options=transport_options)
+    # The toolbox's transport sets the visibility timeout (SQS_VISIBILITY_TIMEOUT) on
+    # every receive, so a stub that dies gives its messages back within it,
+    # whoever created the queue and with whatever timeout.
+    connection = Connection(
+        config.broker_url, transport=config.broker_transport, transport_options=config.broker_transport_options
+    )
     stub = SyncTasks(connection, queue, TaskTable(dsn), os.environ.get("HEARTBEAT_FILE"))
     signal.signal(signal.SIGTERM, lambda *_: setattr(stub, "should_stop", True))
     try:

@@ -59,3 +59,29 @@ def test_a_failed_chord_calls_the_errbacks_in_its_bodys_options():
     # hand_over_callbacks links a chord's errbacks to its body (config.py says why).
     assert 'errbacks=callback.options.get("link_error", [])' in inspect.getsource(BaseBackend.chord_error_from_stack)
     assert app.conf.task_allow_error_cb_on_chord_header is False
+
+
+def test_unacknowledged_deliveries_are_in_qos_delivered_until_flushed_dirty():
+    # VisibilityKeeper reads both: acknowledged and rejected tags linger, marked dirty.
+    qos = SQS.QoS(channel=NotRestoring())
+    qos.append("message", "tag")
+    qos.ack("tag")
+    assert qos._delivered == {"tag": "message"} and qos._dirty == {"tag"}
+
+
+class NotRestoring:
+    do_restore = False
+
+
+def test_the_async_receive_takes_a_visibility_timeout():
+    parameters = inspect.signature(SQS.Channel._get_from_sqs).parameters
+    assert list(parameters) == ["self", "queue_name", "queue_url", "connection", "count", "callback"]
+    from kombu.asynchronous.aws.sqs.connection import AsyncSQSConnection
+
+    assert "visibility_timeout" in inspect.signature(AsyncSQSConnection.receive_message).parameters
+
+
+def test_requeue_and_shutdown_restore_through_channel_restore():
+    # The toolbox's Channel._restore gives a message back to its own queue only.
+    assert "self.channel._restore_at_beginning(" in inspect.getsource(SQS.QoS.__mro__[1].reject)
+    assert "config" in inspect.signature(SQS.Channel._new_boto_client).parameters

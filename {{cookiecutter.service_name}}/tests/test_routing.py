@@ -9,7 +9,7 @@ from {{ cookiecutter.package_name }}.toolbox.conformance import (
     _deliveries,
     _memory_connection,
 )
-from {{ cookiecutter.package_name }}.toolbox.routing import group_messages_by_workflow
+from {{ cookiecutter.package_name }}.toolbox.routing import MESSAGE_GROUP_ID, group_messages_by_workflow
 
 PRIMARY_QUEUE = app.conf.WORKER_QUEUES[0]
 
@@ -51,3 +51,14 @@ def test_messages_are_grouped_by_workflow_root():
     properties = {"MessageGroupId": "chosen"}
     group_messages_by_workflow(headers={"id": "x", "root_id": "root"}, properties=properties)
     assert properties == {"MessageGroupId": "chosen"}
+
+
+@pytest.mark.parametrize("root_id", ["has a space", "é", "x" * 129])
+def test_root_ids_sqs_refuses_as_group_ids_get_a_digest_of_their_own(root_id):
+    groups = []
+    for _ in range(2):
+        properties = {}
+        group_messages_by_workflow(headers={"id": "child", "root_id": root_id}, properties=properties)
+        groups.append(properties["MessageGroupId"])
+    assert groups[0] == groups[1] != root_id  # one group per workflow, as for valid ids
+    assert MESSAGE_GROUP_ID.match(groups[0]) and len(groups[0]) == 64

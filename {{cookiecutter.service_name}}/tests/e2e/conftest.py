@@ -87,11 +87,14 @@ def start_worker(stack_env, tmp_path):
     probe tasks; each with the test's environment and any overrides. All stop at the end of the test."""
     started = []
 
-    def start(**overrides):
+    def start(concurrency=1, **overrides):
         number = len(started)
         process = stack.Process(
             f"worker-{number}",
-            [*stack.command("worker"), "--pool", "prefork", "--concurrency", "1", "--include", "tests.e2e.probe_tasks"],
+            [
+                *stack.command("worker"),
+                *("--pool", "prefork", "--concurrency", str(concurrency), "--include", "tests.e2e.probe_tasks"),
+            ],
             {**stack_env, **overrides},
             tmp_path / f"worker-{number}.log",
         ).start()

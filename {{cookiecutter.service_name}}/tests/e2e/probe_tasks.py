@@ -2,6 +2,7 @@
 
 import json
 import os
+import time
 from pathlib import Path
 
 from celery import signals
@@ -16,6 +17,22 @@ PRIMARY_QUEUE = Settings.WORKER_QUEUES[0]
 def relay(self, task_name, marker):
     """Send a follow-up task from inside a running task, as real workers do."""
     return self.app.send_task(task_name, args=[marker]).id
+
+
+@app.task(name=f"{PRIMARY_QUEUE}.e2e_sleep")
+def sleep(marker, seconds):
+    """Sleep, recording each start and end in E2E_REPORT_DIR/runs.log, to count runs and completions."""
+    record(f"start {marker} {os.getpid()}")
+    time.sleep(seconds)
+    record(f"end {marker} {os.getpid()}")
+    return marker
+
+
+def record(line):
+    folder = os.environ.get("E2E_REPORT_DIR")
+    if folder:
+        with open(Path(folder) / "runs.log", "a") as runs:  # one short append: whole lines, even from two processes
+            runs.write(line + "\n")
 
 
 @app.task(name=f"{PRIMARY_QUEUE}.e2e_report_topology")

@@ -53,6 +53,13 @@ class SqsQueues:
             lambda: f"no {task_name} message reached {self.prefix}-{queue}",
         )
 
+    def raw_messages(self, queue):
+        """The SQS messages waiting in ``queue`` (any body), received and hidden again for a moment."""
+        response = self.client.receive_message(
+            QueueUrl=self.url(queue), MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=1
+        )
+        return response.get("Messages", [])
+
     def url(self, queue):
         return self.client.get_queue_url(QueueName=f"{self.prefix}-{queue}")["QueueUrl"]
 

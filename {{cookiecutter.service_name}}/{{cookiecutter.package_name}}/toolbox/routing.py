@@ -6,6 +6,9 @@ binding, the platform queue. The exchange and its bindings are on every
 connection already (see ``transport``).
 """
 
+import hashlib
+import re
+
 from celery import signals
 from celery.exceptions import QueueNotFound
 
@@ -52,4 +55,15 @@ def group_messages_by_workflow(headers=None, properties=None, **kwargs):
         return
     group = headers.get("root_id") or headers.get("id")
     if group:
-        properties["MessageGroupId"] = group
+        properties["MessageGroupId"] = message_group_id(group)
+
+
+#: What SQS takes as a MessageGroupId: 1 to 128 printable ASCII characters, no space.
+MESSAGE_GROUP_ID = re.compile(r"^[!-~]{1,128}$")
+
+
+def message_group_id(task_id):
+    """``task_id`` where SQS takes it as a message group id, else a digest of it (one per id)."""
+    if MESSAGE_GROUP_ID.match(task_id):
+        return task_id
+    return hashlib.sha256(task_id.encode("utf-8", "surrogatepass")).hexdigest()

@@ -110,6 +110,8 @@ class DeliveringTopicExchange(OrderedTopicExchange):
 
     def deliver(self, message, exchange, routing_key, **kwargs):
         channel = self.channel
+        if exchange != (channel.transport_options.get(TOPOLOGY_OPTION) or {}).get("exchange"):
+            return super().deliver(message, exchange, routing_key, **kwargs)  # not the task exchange: kombu's way
         table = channel.get_table(exchange)
         targets = [q for q in self.lookup(table, exchange, routing_key, None) if q != channel.deadletter_queue]
         targets.sort(key=lambda queue: not _is_catch_all(table, queue))  # stable: catch-all copies first
@@ -223,9 +225,15 @@ class Channel(TopologyMixin, SQS.Channel):
 
     def held_messages(self):
         """(queue URL, SQS message) of every message delivered here and not yet acknowledged."""
-        # dict.copy() is atomic under the GIL; the event loop adds and removes meanwhile.
-        delivered = self.qos._delivered.copy() if self._qos is not None else {}
-        for message in delivered.values():
+        if self._qos is None:
+            return
+        # Copies are atomic under the GIL; the event loop adds and removes meanwhile. Acknowledged
+        # and rejected deliveries stay in _delivered, marked dirty, until the next one arrives.
+        done = self._qos._dirty.copy()
+        delivered = self._qos._delivered.copy()
+        for tag, message in delivered.items():
+            if tag in done:
+                continue
             info = message.delivery_info
             if "sqs_message" in info:
                 yield info["sqs_queue"], info["sqs_message"]
