@@ -4,6 +4,12 @@ Tasks go through real SQS to the real worker; the sync-tasks stub stores task
 rows; the worker stores results in Postgres through its own restricted role.
 """
 
+import contextlib
+import json
+import os
+import signal
+import socket
+import time
 import uuid
 
 import psycopg2
@@ -11,7 +17,7 @@ import pytest
 from celery import chain
 
 from {{ cookiecutter.package_name }}.tasks import QUEUE
-from tests.e2e.conftest import HostPlatform
+from tests.e2e.conftest import HostPlatform, producer_app
 from tests.harness.processes import wait_until
 
 COUNT_WORDS = f"{QUEUE}.count_words"
@@ -140,16 +146,82 @@ def test_a_message_whose_headers_are_not_task_ids_is_kept(platform, producer):
     platform.wait_for_task_and_result(after.id)
 
 
+def test_values_the_table_cannot_hold_are_stored_in_a_form_that_fits(platform, producer):
+    # jsonb holds no NUL; related_object_id holds 255 characters. The task runs either way: it must be tracked.
+    long_link = "r" * 300
+    sent = producer.send_task(COUNT_WORDS, args=["nul \x00 here"], related_object_id=long_link)
+    row = platform.wait_for_task_and_result(sent.id)
+    assert row["input"] == {"args": ["nul \\u0000 here"], "kwargs": {}}
+    (task,) = platform.query("SELECT related_object_id, options FROM platform_task WHERE task_id = %s", sent.id)
+    assert task["related_object_id"] == long_link[:255]
+    original = task["options"]["original"]
+    assert json.loads(original["input"]) == {"args": ["nul \x00 here"], "kwargs": {}}
+    assert original["related_object_id"] == long_link
+
+
 def test_a_task_the_table_refuses_is_kept_and_sync_tasks_goes_on(platform, producer):
-    marker = f"nul-{uuid.uuid4()}"
-    refused = producer.send_task(COUNT_WORDS, args=[f"{marker} \x00"])  # jsonb cannot hold NUL
+    task_id, marker = "t" * 200, f"too-long-id-{uuid.uuid4()}"  # longer than platform_task.task_id holds
+    headers, properties, body, _ = producer.amqp.as_task_v2(task_id, COUNT_WORDS, args=[marker], kwargs={})
+    with producer.connection_for_write() as connection:
+        connection.Producer(serializer="json").publish(  # the platform's copy only: the result table refuses it too
+            body, exchange="", routing_key=PLATFORM, headers=headers, declare=[producer.amqp.queues[PLATFORM]]
+        )
     kept = "SELECT error FROM platform_undecodable_message WHERE body LIKE %s"
     rows = wait_until(lambda: platform.query(kept, f"%{marker}%"), 60, lambda: "the refused task was not kept")
     assert "the task table refuses it" in rows[0]["error"]
-    result_only = platform.wait_until(refused.id, lambda row: row["status"] == "SUCCESS")
-    assert result_only["type"] is None
     after = producer.send_task(COUNT_WORDS, args=["still consuming"])
     platform.wait_for_task_and_result(after.id)
+
+
+def test_a_killed_sync_tasks_gives_its_messages_back_whoever_made_the_queue(platform, producer, tmp_path):
+    if not isinstance(platform, HostPlatform):
+        pytest.skip("needs a sync-tasks process the tests start themselves")
+    prefix = f"e2e{uuid.uuid4().hex[:12]}"
+    # A producer made the platform queue first, with an hour's visibility timeout.
+    platform.sqs.client.create_queue(
+        QueueName=f"{prefix}-{PLATFORM}", Attributes={"FifoQueue": "true", "VisibilityTimeout": "3600"}
+    )
+    app = producer_app({**platform.producer_env, "QUEUE_PREFIX": prefix}, pytest.MonkeyPatch())
+    sent = [app.send_task(COUNT_WORDS, args=[f"ingest {n}"]).id for n in range(5)]
+    with hanging_database() as address:
+        stuck = platform.service(
+            "sync-tasks",
+            QUEUE_PREFIX=prefix,
+            SQS_VISIBILITY_TIMEOUT="3",
+            PLATFORM_DATABASE_URL=f"postgresql://cadasta_platform:x@{address}/cadasta",
+        )
+        stuck.log_path = tmp_path / "stuck.log"
+        stuck.start().wait_for_log("Consuming")
+        wait_until(lambda: not platform_queue_visible(platform, prefix), 30, lambda: "the stub never received")
+        os.killpg(stuck.process.pid, signal.SIGKILL)  # mid-ingest: it holds the messages, unacknowledged
+        stuck.process.wait()
+    killed_at = time.monotonic()
+    healthy = platform.service("sync-tasks", QUEUE_PREFIX=prefix, SQS_VISIBILITY_TIMEOUT="3")
+    healthy.log_path = tmp_path / "healthy.log"
+    try:
+        healthy.start()
+        stored = "SELECT count(*) AS n FROM platform_task WHERE task_id = ANY(%s)"
+        wait_until(lambda: platform.query(stored, sent)[0]["n"] == len(sent), 60, lambda: "not every task was stored")
+    finally:
+        healthy.stop()
+    recovered = time.monotonic() - killed_at
+    assert recovered < 20, f"took {recovered:.1f} s"
+    print(f"\nsync-tasks killed mid-ingest: sent {len(sent)}, stored {len(sent)}, recovered in {recovered:.1f} s")
+
+
+def platform_queue_visible(platform, prefix):
+    url = platform.sqs.client.get_queue_url(QueueName=f"{prefix}-{PLATFORM}")["QueueUrl"]
+    attributes = platform.sqs.client.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+
+@contextlib.contextmanager
+def hanging_database():
+    """An address that takes TCP connections and never answers, so a client waits out its timeout."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(100)
+        yield "{}:{}".format(*server.getsockname())
 
 
 def test_sync_tasks_does_not_acknowledge_while_the_database_is_unreachable(platform, producer, tmp_path):
