@@ -1,13 +1,17 @@
 """The one place where the toolbox changes kombu's SQS transport.
 
-SQS has no exchanges: kombu emulates the topic exchange in memory, and since
-kombu 5 that table belongs to each connection's transport. A message published
-on a connection where nobody declared the exchange and its bindings is dropped
-without a word. So every channel of this transport starts out holding the
-exchange and every binding, read from the ``topology`` transport option that
-``Config`` derives from ``task_queues``. That covers every connection an app
-opens, in every process and thread, and publishes that bypass Celery's router
-(a kombu producer, a requeue from a consumer).
+- Routing state: SQS has no exchanges, and kombu 5 keeps its emulated topic
+  exchange per connection, so a message published where nobody declared the
+  exchange is dropped without a word. Every channel here starts out holding
+  the exchange and its bindings, from the ``topology`` transport option that
+  ``Config`` derives from ``task_queues``: every connection, process and
+  thread, and publishes that bypass Celery's router.
+- Publishing: the platform's copy first, every copy checked against its
+  queue's size limit before any is sent, a loud error naming what was sent
+  (``DeliveringTopicExchange``).
+- Visibility: every receive sets the timeout, and held messages are renewed
+  (``VisibilityKeeper``); a requeued message goes back to its own queue only.
+- Dead letters: every work queue gets ``<name>-dlq`` when it is created.
 
 What this relies on in kombu is pinned by tests/test_kombu_pins.py: a kombu
 update that changes it fails there, not silently in production.
