@@ -243,6 +243,24 @@ def test_sync_tasks_does_not_acknowledge_while_the_database_is_unreachable(platf
     assert row["input"] == {"args": ["kept back"], "kwargs": {}}
 
 
+def test_a_worker_whose_result_database_refuses_it_exits_at_start_up(platform, tmp_path):
+    if not isinstance(platform, HostPlatform):
+        pytest.skip("needs a worker the tests start themselves")
+    password = f"wrong-{uuid.uuid4().hex}"
+    worker = platform.service("worker", RESULT_DB_PASS=password)
+    worker.log_path = tmp_path / "wrong-password.log"
+    started = time.monotonic()
+    worker.start()
+    code = worker.process.wait(timeout=60)
+    took = time.monotonic() - started
+    log = worker.log()
+    assert code != 0 and " ready." not in log, log[-3000:]
+    assert "password authentication failed" in log and "Check RESULT_DB_HOST" in log, log[-3000:]
+    assert f"at {platform.db_host}:{platform.db_port} as 'cadasta_worker'" in log
+    assert password not in log
+    print(f"\nwrong RESULT_DB_PASS: exit code {code} after {took:.1f} s, never ready")
+
+
 @pytest.mark.parametrize(
     "statement",
     [

@@ -134,7 +134,9 @@ def build_functional_tests(app, is_worker=True):
             def test_worker_init_sets_the_worker_up(self):
                 # What a starting worker does, on a copy of the app whose broker is in memory.
                 worker_app = Celery(f"{app.main}-conformance", set_as_current=False)
-                worker_app.conf.update(dict(app.conf), broker_url="memory://", broker_transport="memory")
+                worker_app.conf.update(
+                    dict(app.conf), broker_url="memory://", broker_transport="memory", result_backend="cache+memory://"
+                )
                 signals.worker_init.send(sender=StartingWorker(worker_app))
                 self.assertTrue(getattr(worker_app, "is_set_up", False), "worker_init did not run setup_app")
                 retries = worker_app.tasks["celery.chord_unlock"].max_retries

@@ -2,7 +2,9 @@
 
 import logging
 
+import sqlalchemy
 from celery import signals
+from celery.backends.database import DatabaseBackend
 
 logger = logging.getLogger(__name__)
 
@@ -82,3 +84,35 @@ def on_worker_init(sender=None, **kwargs):
         return
     select_worker_queues(app.amqp.queues, app.conf.WORKER_QUEUES, app.conf.PLATFORM_QUEUE_NAME)
     setup_app(app, throw=False)
+    problem = result_store_problem(app)
+    if problem:
+        # Before the pool starts and before "ready": a worker that cannot store
+        # results would take tasks and lose their outcomes. Exiting lets the
+        # supervisor (compose's restart: on-failure) try again.
+        logger.critical(problem)
+        raise SystemExit(problem)
+
+
+#: Seconds to wait for the result database at start-up.
+RESULT_STORE_CONNECT_TIMEOUT = 10
+
+
+def result_store_problem(app):
+    """Why ``app`` cannot write its results, in one line without the password; None if it can."""
+    backend = app.backend
+    if not isinstance(backend, DatabaseBackend):
+        return None
+    url = sqlalchemy.engine.make_url(backend.url)
+    engine = sqlalchemy.create_engine(url, connect_args={"connect_timeout": RESULT_STORE_CONNECT_TIMEOUT})
+    try:
+        with engine.connect() as connection:
+            connection.execute(sqlalchemy.text("SELECT 1 FROM celery_taskmeta LIMIT 1"))
+    except sqlalchemy.exc.SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", error) or error).strip().splitlines()[0]
+        return (
+            f"Cannot store results in database {url.database!r} at {url.host}:{url.port} as {url.username!r}: "
+            f"{reason}. Check RESULT_DB_HOST, RESULT_DB_PORT, RESULT_DB_NAME, RESULT_DB_USER and RESULT_DB_PASS."
+        )
+    finally:
+        engine.dispose()
+    return None
