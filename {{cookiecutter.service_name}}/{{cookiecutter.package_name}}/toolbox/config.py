@@ -114,9 +114,6 @@ class Config(Mapping):
     #: The platform reads results as JSON, so no other serializer will do.
     task_serializer = "json"
     result_serializer = "json"
-    # At-least-once delivery: acknowledge after the task has run, and give the
-    # message back when the process running it dies; fetch one at a time so a
-    # busy process does not sit on messages another could run.
     # Errbacks linked to a chord go on its body only, not on each header task.
     # A failing header member still reaches them: the chord fails, and Celery
     # calls the body's errbacks once, with the body's id. With True they would
@@ -127,6 +124,9 @@ class Config(Mapping):
     task_allow_error_cb_on_chord_header = False
     #: Logs and keeps (dead-letters) what it cannot read instead of dying on it.
     worker_consumer = f"{__package__}.consumer:Consumer"
+    # At-least-once delivery: acknowledge after the task has run, and give the
+    # message back when the process running it dies; fetch one at a time so a
+    # busy process does not sit on messages another could run.
     task_acks_late = True
     task_reject_on_worker_lost = True
     worker_prefetch_multiplier = 1

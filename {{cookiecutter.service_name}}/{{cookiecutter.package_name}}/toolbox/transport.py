@@ -92,13 +92,14 @@ class OrderedTopicExchange(virtual_exchange.TopicExchange):
     """
 
     def lookup(self, table, exchange, routing_key, default):
-        matched = [queue for key, pattern, queue in table if self._match(pattern, routing_key)]
-        ordered = [q for q in matched if not _is_catch_all(table, q)] + [q for q in matched if _is_catch_all(table, q)]
-        return list(dict.fromkeys(ordered))
+        own, catch_all = self.targets(table, routing_key)
+        return own + catch_all
 
-
-def _is_catch_all(table, queue):
-    return any(key == CATCH_ALL and bound == queue for key, _, bound in table)
+    def targets(self, table, routing_key):
+        """The queues ``routing_key`` reaches: (bound by their own key, bound with ``#``), each in binding order."""
+        matched = list(dict.fromkeys(queue for key, pattern, queue in table if self._match(pattern, routing_key)))
+        shared = {queue for key, _, queue in table if key == CATCH_ALL}
+        return [q for q in matched if q not in shared], [q for q in matched if q in shared]
 
 
 class DeliveringTopicExchange(OrderedTopicExchange):
@@ -116,9 +117,8 @@ class DeliveringTopicExchange(OrderedTopicExchange):
         channel = self.channel
         if exchange != (channel.transport_options.get(TOPOLOGY_OPTION) or {}).get("exchange"):
             return super().deliver(message, exchange, routing_key, **kwargs)  # not the task exchange: kombu's way
-        table = channel.get_table(exchange)
-        targets = [q for q in self.lookup(table, exchange, routing_key, None) if q != channel.deadletter_queue]
-        targets.sort(key=lambda queue: not _is_catch_all(table, queue))  # stable: catch-all copies first
+        own, catch_all = self.targets(channel.get_table(exchange), routing_key)
+        targets = [q for q in catch_all + own if q != channel.deadletter_queue]  # the platform's copy first
         task_id = (message.get("headers") or {}).get("id")
         if not targets:
             logger.error("Task %s: no queue is bound to %r on %r; nothing was sent.", task_id, routing_key, exchange)
