@@ -202,8 +202,8 @@ def platform(localstack_host, tmp_path_factory):
     values["QUEUE_PREFIX"] = f"e2e{uuid.uuid4().hex[:12]}"  # queues of this session's own
     logs = tmp_path_factory.mktemp("stack")
     database = stack.environment("postgres", values)
-    with postgres.running(stack.init_sql_dir(), database["POSTGRES_DB"], database) as (db_host, db_port):
-        host = HostPlatform(values, localstack_host, db_host, db_port, logs)
+    with postgres.running(stack.init_sql_dir(), database["POSTGRES_DB"], database) as server:
+        host = HostPlatform(values, localstack_host, server.host, server.port, logs)
         worker = host.service("worker")
         try:
             host.start_sync_tasks()

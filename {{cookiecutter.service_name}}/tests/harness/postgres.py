@@ -61,60 +61,54 @@ def check_psql(binaries):
         raise RuntimeError(f"The stack's SQL needs psql {PSQL_MAJOR} or newer; {binaries} has {found.strip()!r}.")
 
 
+class Server:
+    """A throwaway server of its own: where it listens, and how to stop and start it again on the same port."""
+
+    def __init__(self, binaries, prefix, root, port):
+        self.binaries, self.prefix, self.root, self.port = binaries, prefix, root, port
+        self.host = "127.0.0.1"
+        self.data, self.sockets = root / "data", root / "sockets"
+
+    def pg_ctl(self, *arguments):
+        return [*self.prefix, self.binaries / "pg_ctl", "-D", self.data, *arguments]
+
+    def start(self):
+        options = f"-p {self.port} -k {self.sockets} -c listen_addresses={self.host} -c fsync=off"
+        run(self.pg_ctl("-l", self.root / "server.log", "-w", "-t", "60", "start", "-o", options))
+
+    def stop(self, mode="fast"):
+        """Stop the server: ``fast`` ends sessions cleanly, ``immediate`` as a crash would."""
+        run(self.pg_ctl("-m", mode, "-w", "stop"))
+
+    def psql(self, database):
+        connection = ["-h", self.sockets, "-p", self.port, "-U", SUPERUSER, "-d", database]
+        return [self.binaries / "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", *connection]
+
+
 @contextlib.contextmanager
 def running(sql_dir, database, environment):
-    """Yield (host, port) of a fresh server whose ``database`` ran ``sql_dir``'s SQL files with ``environment``."""
+    """Yield a fresh ``Server`` whose ``database`` ran ``sql_dir``'s SQL files with ``environment``."""
     binaries = bin_dir()
     check_psql(binaries)
     prefix, user = as_server_user()
     root = Path(tempfile.mkdtemp(prefix="platform-db-"))
-    data, sockets = root / "data", root / "sockets"
-    sockets.mkdir()
+    server = Server(binaries, prefix, root, free_port())
+    server.sockets.mkdir()
     if user:
-        for path in (root, sockets):
+        for path in (root, server.sockets):
             os.chown(path, user.pw_uid, user.pw_gid)
-    port = free_port()
     try:
-        run(
-            [
-                *prefix,
-                binaries / "initdb",
-                "-D",
-                data,
-                "-U",
-                SUPERUSER,
-                "--auth-local=trust",
-                "--auth-host=scram-sha-256",
-            ]
-        )
+        authentication = ["--auth-local=trust", "--auth-host=scram-sha-256"]
+        run([*prefix, binaries / "initdb", "-D", server.data, "-U", SUPERUSER, *authentication])
         try:
-            options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
-            run(
-                [
-                    *prefix,
-                    binaries / "pg_ctl",
-                    "-D",
-                    data,
-                    "-l",
-                    root / "server.log",
-                    "-w",
-                    "-t",
-                    "60",
-                    "start",
-                    "-o",
-                    options,
-                ]
-            )
-            psql = [binaries / "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", sockets, "-p", port, "-U", SUPERUSER]
-            run([*psql, "-d", "postgres", "-c", f'CREATE DATABASE "{database}"'], environment)
+            server.start()
+            run([*server.psql("postgres"), "-c", f'CREATE DATABASE "{database}"'], environment)
             for path in sorted(Path(sql_dir).glob("*.sql")):
-                run([*psql, "-d", database, "-f", path], environment)
-            yield "127.0.0.1", port
+                run([*server.psql(database), "-f", path], environment)
+            yield server
         finally:
             # Also after a start that failed or timed out: the server may be up all the same.
-            subprocess.run(
-                [*prefix, binaries / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"], capture_output=True
-            )
+            subprocess.run(server.pg_ctl("-m", "immediate", "-w", "stop"), capture_output=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
