@@ -3,13 +3,19 @@ from kombu import Queue
 
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.toolbox import Config, ConfigError
+from {{ cookiecutter.package_name }}.toolbox.results import BACKEND_PATH as RESULT_BACKEND_PATH
 
 TOOLBOX_VARIABLES = [name for name in Config.defaults() if name.isupper()]
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
-    celery_variables = ["CELERY_BROKER_URL", "CELERY_TASK_ACKS_LATE", "CELERY_BROKER_TRANSPORT_OPTIONS"]
+    celery_variables = [
+        "CELERY_BROKER_URL",
+        "CELERY_TASK_ACKS_LATE",
+        "CELERY_BROKER_TRANSPORT_OPTIONS",
+        "CELERY_RESULT_BACKEND",
+    ]
     for name in TOOLBOX_VARIABLES + ["QUEUE_PREFIX", *celery_variables]:
         monkeypatch.delenv(name, raising=False)
 
@@ -24,7 +30,15 @@ def test_keyword_beats_environment_beats_default(monkeypatch):
 def test_result_backend_names_the_psycopg2_driver_and_every_part(monkeypatch):
     monkeypatch.setenv("RESULT_DB_PORT", "6543")
     config = Config(RESULT_DB_USER="worker", RESULT_DB_PASS="p@ss/word", RESULT_DB_NAME="platform")
-    assert config.result_backend == "db+postgresql+psycopg2://worker:p%40ss%2Fword@localhost:6543/platform"
+    assert config.result_backend == (
+        f"{RESULT_BACKEND_PATH}+postgresql+psycopg2://worker:p%40ss%2Fword@localhost:6543/platform"
+    )
+
+
+def test_a_database_result_backend_given_gets_the_toolbox_backend():
+    config = Config(result_backend="db+sqlite:///results.sqlite")
+    assert config.result_backend == f"{RESULT_BACKEND_PATH}+sqlite:///results.sqlite"
+    assert Config(result_backend="cache+memory://").result_backend == "cache+memory://"
 
 
 def test_defaults_follow_the_contract():
@@ -133,9 +147,20 @@ def test_transport_options_from_the_environment_must_be_a_dict(monkeypatch):
         Config()
 
 
+def test_a_celery_database_backend_in_the_environment_is_refused_with_the_fix(monkeypatch):
+    # Celery reads CELERY_RESULT_BACKEND ahead of the configuration: a 'db+' there would bypass the toolbox's backend.
+    monkeypatch.setenv("CELERY_RESULT_BACKEND", "db+postgresql+psycopg2://worker:secret@db.internal/cadasta")
+    with pytest.raises(ConfigError) as refused:
+        Config()
+    message = str(refused.value)
+    assert "CELERY_RESULT_BACKEND='db+postgresql+psycopg2://worker:***@db.internal/cadasta'" in message
+    assert f"{RESULT_BACKEND_PATH}+postgresql+psycopg2://worker:***@db.internal/cadasta" in message
+    assert "secret" not in message
+
+
 def test_a_password_with_an_at_sign_is_masked_whole():
     text = repr(Config(result_backend="db+postgresql+psycopg2://worker:p@ss@word@db.internal/cadasta"))
-    assert "result_backend='db+postgresql+psycopg2://worker:***@db.internal/cadasta'" in text
+    assert f"result_backend='{RESULT_BACKEND_PATH}+postgresql+psycopg2://worker:***@db.internal/cadasta'" in text
 
 
 def test_repr_shows_celery_settings_but_not_the_password():

@@ -6,7 +6,10 @@ changes it fails here, by name, instead of silently in production.
 
 import inspect
 
+from celery.app import trace
 from celery.backends.base import BaseBackend
+from celery.backends.database.session import SessionManager
+from celery.worker.request import Request
 from kombu import Connection
 from kombu.transport import SQS
 from kombu.transport.virtual import BrokerState
@@ -85,3 +88,23 @@ def test_requeue_and_shutdown_restore_through_channel_restore():
     # The toolbox's Channel._restore gives a message back to its own queue only.
     assert "self.channel._restore_at_beginning(" in inspect.getsource(SQS.QoS.__mro__[1].reject)
     assert "config" in inspect.signature(SQS.Channel._new_boto_client).parameters
+
+
+def test_a_reject_from_storing_a_result_leaves_the_tracer_and_requeues():
+    # results.ResultBackend raises Reject(requeue=True) from store_result inside the tracer: the
+    # tracer lets it out, and the main process's Request.on_failure rejects the message with it.
+    assert "except Reject:\n            raise" in inspect.getsource(trace.build_tracer)
+    assert "return self.reject(requeue=exc.requeue)" in inspect.getsource(Request.on_failure)
+
+
+def test_the_async_receive_asks_for_the_receive_count():
+    # Channel._restore delays a redelivery by the message's ApproximateReceiveCount.
+    from kombu.asynchronous.aws.sqs.connection import AsyncSQSConnection
+
+    assert '["ApproximateReceiveCount"]' in inspect.getsource(AsyncSQSConnection.__init__)
+
+
+def test_a_prepared_session_manager_skips_creating_and_altering_tables():
+    # results.ResultBackend marks it prepared: the worker's role may not change the platform's schema.
+    source = inspect.getsource(SessionManager.prepare_models)
+    assert "if not self.prepared:" in source and "create_all" in source

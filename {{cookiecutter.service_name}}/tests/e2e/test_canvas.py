@@ -13,6 +13,7 @@ from celery import chain, chord, group
 
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.tasks import QUEUE
+from {{ cookiecutter.package_name }}.toolbox.results import BACKEND_PATH as RESULT_BACKEND_PATH
 from tests.e2e.conftest import PROBE_QUEUE, producer_app
 from tests.harness.processes import wait_until
 
@@ -119,7 +120,7 @@ def test_chord_unlock_goes_through_the_celery_queue_and_gives_up_when_capped(
     platform, stack_env, sqs, start_worker, monkeypatch
 ):
     # A chord whose header never finishes: its member waits in a queue no worker consumes.
-    results = "db+" + platform.worker_dsn.replace("postgresql://", "postgresql+psycopg2://")
+    results = f"{RESULT_BACKEND_PATH}+" + platform.worker_dsn.replace("postgresql://", "postgresql+psycopg2://")
     environment = {**stack_env, "CELERY_RESULT_BACKEND": results, "CHORD_UNLOCK_MAX_RETRIES": "2"}
     worker = start_worker(**environment)
     app = producer_app(environment, monkeypatch)

@@ -6,17 +6,21 @@ own settings so each scenario takes seconds, not the defaults' minutes.
 """
 
 import base64
+import contextlib
 import json
 import os
 import signal
 import time
 import uuid
 
+import psycopg2
 import pytest
 
+from {{ cookiecutter.package_name }}.toolbox.results import BACKEND_PATH as RESULT_BACKEND_PATH
 from {{ cookiecutter.package_name }}.toolbox.transport import MessageTooLargeError, PartialPublishError
 from tests.e2e.conftest import PROBE_QUEUE
 from tests.e2e.probe_tasks import PRIMARY_QUEUE
+from tests.harness import postgres, stack
 from tests.harness.processes import wait_until
 
 SLEEP = f"{PRIMARY_QUEUE}.e2e_sleep"
@@ -179,6 +183,59 @@ def test_task_ids_sqs_refuses_as_group_ids_still_publish(app, sqs, task_id):
     app.send_task(f"{PROBE_QUEUE}.echo", args=["odd id"], task_id=task_id)
     assert sqs.wait_for(PLATFORM, task_id)["headers"]["id"] == task_id
     sqs.wait_for(PROBE_QUEUE, task_id)
+
+
+@pytest.fixture
+def results_database():
+    """A Postgres of this test's own, with the stack's SQL, that the test may stop and start."""
+    values = stack.settings()
+    database = stack.environment("postgres", values)
+    name = database["POSTGRES_DB"]
+    with postgres.running(stack.init_sql_dir(), name, database) as server:
+        credentials = f"cadasta_worker:{values['RESULT_DB_PASS']}@{server.host}:{server.port}/{name}"
+        server.dsn = f"postgresql://{credentials}"
+        server.result_backend = f"{RESULT_BACKEND_PATH}+postgresql+psycopg2://{credentials}"
+        yield server
+
+
+def states(dsn, task_ids):
+    with contextlib.closing(psycopg2.connect(dsn)) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT task_id, status FROM celery_taskmeta WHERE task_id = ANY(%s)", (list(task_ids),))
+        return dict(cursor.fetchall())
+
+
+def test_a_task_whose_result_cannot_be_stored_runs_again_when_the_database_is_back(
+    app, sqs, start_worker, runs, results_database
+):
+    outage = 12  # seconds
+    environment = {"E2E_REPORT_DIR": str(runs.folder), "CELERY_RESULT_BACKEND": results_database.result_backend}
+    worker = start_worker(concurrency=2, **environment)
+    worker.wait_for_log(" ready.")
+    before = {app.send_task(SLEEP, args=[f"before-{n}", 3]).id: f"before-{n}" for n in range(4)}
+    runs.wait_for("start", ["before-0", "before-1"], 30)
+    results_database.stop()  # two tasks are running, two wait
+    during = {app.send_task(SLEEP, args=[f"during-{n}", 1]).id: f"during-{n}" for n in range(4)}
+    time.sleep(outage)
+    results_database.start()
+    back_at = time.monotonic()
+    sent = {**before, **during}
+
+    def all_stored():
+        found = states(results_database.dsn, sent)
+        return found if len(found) == len(sent) and set(found.values()) == {"SUCCESS"} else None
+
+    stored = wait_until(all_stored, 120, lambda: f"results stored: {states(results_database.dsn, sent)}")
+    recovered = time.monotonic() - back_at
+    assert worker.process.poll() is None, "the worker exited; it should ride out the outage"
+    assert "could not store its" in worker.log()
+    assert sqs.raw_messages(f"{PRIMARY_QUEUE}-dlq") == []
+    completed = {marker: runs.count("end", marker) for marker in sent.values()}
+    assert all(count >= 1 for count in completed.values()), completed
+    again = sorted(marker for marker, count in completed.items() if count > 1)
+    print(
+        f"\nresult database down {outage} s: sent {len(sent)}, stored {len(stored)} SUCCESS, lost 0, "
+        f"stuck 0, run again {len(again)} {again}, all stored {recovered:.1f} s after it came back"
+    )
 
 
 def setup_queues(app):

@@ -25,6 +25,7 @@ from kombu import Exchange, Queue
 from kombu.utils.imports import symbol_by_name
 from sqlalchemy.engine import URL
 
+from .results import BACKEND_PATH as RESULT_BACKEND_PATH
 from .routing import TaskRouter
 from .transport import DEAD_LETTER_OPTION, TOPOLOGY_OPTION, TRANSPORT_PATH, dead_letter_name, topology
 from .transport import Transport as ToolboxTransport
@@ -39,6 +40,10 @@ SQS_MAX_VISIBILITY_TIMEOUT = 43200
 PLATFORM_QUEUE = "platform.fifo"
 SQS_MAX_WAIT_TIME_SECONDS = 20
 SQS_MAX_RECEIVE_COUNT = 1000
+#: How a result_backend URL names Celery's database backend.
+CELERY_DATABASE_BACKEND = "db+"
+#: Celery reads this environment variable before its configuration (celery.app.utils.Settings).
+CELERY_RESULT_BACKEND_VARIABLE = "CELERY_RESULT_BACKEND"
 BOOLEAN_WORDS = {
     "true": True,
     "yes": True,
@@ -101,6 +106,9 @@ class Config(Mapping):
     broker_transport = TRANSPORT_PATH
     broker_transport_options = None
     broker_connection_retry_on_startup = True
+    #: None: the toolbox's database backend (results.py) with the RESULT_DB_* variables. A
+    #: ``db+<SQLAlchemy URL>`` given here gets the toolbox's backend too; in CELERY_RESULT_BACKEND
+    #: it is refused, as Celery would read it past this configuration.
     result_backend = None
     #: The platform owns the schema; a worker's role may not create tables.
     database_create_tables_at_setup = False
@@ -200,7 +208,11 @@ class Config(Mapping):
                 port=s["RESULT_DB_PORT"],
                 database=s["RESULT_DB_NAME"],
             )
-            s["result_backend"] = "db+" + url.render_as_string(hide_password=False)
+            s["result_backend"] = CELERY_DATABASE_BACKEND + url.render_as_string(hide_password=False)
+        backend = s["result_backend"]
+        if isinstance(backend, str) and backend.startswith(CELERY_DATABASE_BACKEND):
+            # The same database backend, but a task whose result cannot be stored runs again (results.py).
+            s["result_backend"] = f"{RESULT_BACKEND_PATH}+{backend[len(CELERY_DATABASE_BACKEND) :]}"
         exchange = Exchange(s["task_default_exchange"], type=s["task_default_exchange_type"])
         if s["task_queues"] is None:
             s["task_queues"] = [
@@ -266,6 +278,16 @@ class Config(Mapping):
                     f"Queue {queue.name!r}: {longest!r} is longer than the {SQS_NAME_LIMIT} "
                     "characters SQS allows; shorten the queue name or QUEUE_PREFIX."
                 )
+        from_environment = os.environ.get(CELERY_RESULT_BACKEND_VARIABLE, "")
+        if from_environment.startswith(CELERY_DATABASE_BACKEND):
+            # Celery reads this variable itself, ahead of any configuration: it cannot be given the toolbox's backend.
+            url = from_environment[len(CELERY_DATABASE_BACKEND) :]
+            yield (
+                f"{CELERY_RESULT_BACKEND_VARIABLE}={mask_password(from_environment)!r}: Celery would use its own "
+                "database backend, which loses a task whose result cannot be stored. Set RESULT_DB_HOST, "
+                "RESULT_DB_PORT, RESULT_DB_NAME, RESULT_DB_USER and RESULT_DB_PASS instead, or write it as "
+                f"{mask_password(f'{RESULT_BACKEND_PATH}+{url}')!r}."
+            )
         for name in ("task_serializer", "result_serializer"):
             if s[name] != "json":
                 yield f"{name}={s[name]!r}: the platform reads task messages and results as JSON; keep 'json'."

@@ -43,8 +43,13 @@ DEAD_LETTER_SUFFIXES = ("-dlq", "-dlq.fifo")
 MAX_RETENTION_SECONDS = 1209600
 #: SQS's MaximumMessageSize where a queue does not say (its current default).
 DEFAULT_MAX_MESSAGE_BYTES = 1048576
-#: Seconds before a message given back (requeued, or held at shutdown) is delivered again.
+#: Seconds before a message given back (requeued, or held at shutdown) is delivered again,
+#: the first time; each further receive waits REDELIVERY_GROWTH times longer, up to
+#: MAX_REDELIVERY_DELAY. So a cause that lasts (a result database down) meets a slower retry
+#: and the receives allowed before dead-lettering span minutes, not seconds.
 REDELIVERY_DELAY = 1
+REDELIVERY_GROWTH = 4
+MAX_REDELIVERY_DELAY = 300
 #: ChangeMessageVisibilityBatch takes at most this many messages.
 VISIBILITY_BATCH = 10
 #: For calls beside the event loop: a broker that does not answer must not hold them for minutes.
@@ -211,8 +216,9 @@ class Channel(TopologyMixin, SQS.Channel):
         receipt = (info.get("sqs_message") or {}).get("ReceiptHandle")
         if not receipt:
             return super()._restore(message)
+        receives = (info["sqs_message"].get("Attributes") or {}).get("ApproximateReceiveCount", 1)
         self.sqs().change_message_visibility(
-            QueueUrl=info["sqs_queue"], ReceiptHandle=receipt, VisibilityTimeout=REDELIVERY_DELAY
+            QueueUrl=info["sqs_queue"], ReceiptHandle=receipt, VisibilityTimeout=redelivery_delay(receives)
         )
 
     # -- Holding: while a consumer holds a message unacknowledged, keep it hidden.
@@ -366,6 +372,11 @@ class VisibilityKeeper:
                 failure["Code"],
                 failure.get("Message"),
             )
+
+
+def redelivery_delay(receives: int | str) -> int:
+    """Seconds a message given back after its ``receives``-th receive waits before its next delivery."""
+    return min(MAX_REDELIVERY_DELAY, REDELIVERY_DELAY * REDELIVERY_GROWTH ** max(0, int(receives) - 1))
 
 
 def dead_letter_name(queue_name):

@@ -1,0 +1,73 @@
+"""The result backend: a task whose outcome cannot be stored is run again, not lost.
+
+Celery's database backend retries a failed write a few times and then raises.
+In a worker that error ends the task as a failure whose own write fails too,
+and the message is acknowledged: the platform keeps a ``STARTED`` row for
+ever and nobody runs the task again. Here, when the write of a task's state
+fails inside the worker process running that task, the task's message is
+given back (``Reject(requeue=True)``): SQS delivers it again, with a growing
+delay (``transport.redelivery_delay``), until the database is back or the
+message's receives run out and SQS moves it to the dead-letter queue. Either
+way it is logged at ERROR with the task id.
+
+A task whose body ran before the write failed runs again when its message
+comes back, as after any crash: at-least-once, so tasks must be idempotent.
+"""
+
+import logging
+from typing import Any
+
+from celery._state import get_current_task
+from celery.backends.database import DatabaseBackend
+from celery.exceptions import BackendStoreError, Reject
+
+logger = logging.getLogger(__name__)
+
+
+class ResultBackend(DatabaseBackend):
+    """Celery's SQLAlchemy result backend that gives a task back when its state cannot be stored."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.app.conf.database_create_tables_at_setup:
+            # Celery would otherwise run CREATE TABLE checks and ALTER TABLE before a process's first
+            # write, retrying for seconds when the database is down. The platform owns the schema.
+            self.session_manager.prepared = True
+
+    def store_result(
+        self, task_id: str, result: Any, state: str, traceback: Any = None, request: Any = None, **kwargs: Any
+    ) -> Any:
+        try:
+            return super().store_result(task_id, result, state, traceback=traceback, request=request, **kwargs)
+        except Exception as error:
+            # BackendStoreError: Celery's own retries of a database error ran out.
+            unstored = isinstance(error, BackendStoreError) or self.exception_safe_to_retry(error)
+            if not unstored or not running_here(task_id):
+                raise
+            logger.error(
+                "Task %s: could not store its %s state in the result database (%r). Its message goes back to "
+                "the queue and the task runs again later; after SQS_MAX_RECEIVE_COUNT receives SQS keeps it in "
+                "the queue's dead-letter queue.",
+                task_id,
+                state,
+                error.__cause__ or error,
+            )
+            raise Reject(f"result of task {task_id} not stored: {error!r}", requeue=True) from error
+
+
+def running_here(task_id: str) -> bool:
+    """Whether this process is running task ``task_id`` from a message it can give back.
+
+    True in the pool process (or thread) tracing the task; False in the
+    worker's main process, in a producer and for eager calls, where there is
+    no message to give back and the error goes to the caller.
+    """
+    task = get_current_task()
+    if task is None:
+        return False
+    request = task.request
+    return request.id == task_id and not request.is_eager and request.delivery_info is not None
+
+
+#: What ``result_backend`` names before its database URL: Celery imports the class by this path.
+BACKEND_PATH = f"{__name__}:ResultBackend"
