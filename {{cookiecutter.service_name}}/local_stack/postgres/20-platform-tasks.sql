@@ -1,7 +1,7 @@
 -- The platform's task table: one row per task any service scheduled, written
 -- by the sync-tasks process from the copies of task messages in platform.fifo.
 \set ON_ERROR_STOP on
-SET ROLE cadasta_platform;
+SET ROLE cadasta_owner;
 
 CREATE TABLE platform_task (
     id bigserial PRIMARY KEY,
@@ -29,5 +29,10 @@ CREATE TABLE platform_undecodable_message (
     error text NOT NULL,
     received_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- The platform reads and writes its tasks (the sync-tasks process inserts
+-- them). No worker may see them.
+GRANT SELECT, INSERT, UPDATE, DELETE ON platform_task, platform_undecodable_message TO cadasta_platform;
+GRANT USAGE ON SEQUENCE platform_task_id_seq, platform_undecodable_message_id_seq TO cadasta_platform;
 
 RESET ROLE;

@@ -3,7 +3,7 @@
 -- which Celery's integer columns read as well, so they never run out). No foreign
 -- key to platform_task: a result may be stored before its task row exists.
 \set ON_ERROR_STOP on
-SET ROLE cadasta_platform;
+SET ROLE cadasta_owner;
 
 CREATE SEQUENCE task_id_sequence;
 CREATE TABLE celery_taskmeta (
@@ -36,7 +36,11 @@ ALTER SEQUENCE taskset_id_sequence OWNED BY celery_tasksetmeta.id;
 CREATE INDEX ix_celery_tasksetmeta_date_done ON celery_tasksetmeta (date_done);
 
 -- The worker's role: these tables and their sequences, and nothing else.
+-- SELECT and UPDATE: Celery reads a task's row before it writes it again;
+-- DELETE: its celery.backend_cleanup task removes expired results.
 GRANT SELECT, INSERT, UPDATE, DELETE ON celery_taskmeta, celery_tasksetmeta TO cadasta_worker;
 GRANT USAGE, SELECT ON SEQUENCE task_id_sequence, taskset_id_sequence TO cadasta_worker;
+-- The platform reads results, and changes none.
+GRANT SELECT ON celery_taskmeta, celery_tasksetmeta TO cadasta_platform;
 
 RESET ROLE;

@@ -3,7 +3,7 @@
 -- serializer), shown as text: jsonb would refuse some JSON, such as "\u0000",
 -- and one such result would break every query of the view.
 \set ON_ERROR_STOP on
-SET ROLE cadasta_platform;
+SET ROLE cadasta_owner;
 
 CREATE VIEW tracked_task AS
 SELECT
@@ -19,5 +19,8 @@ SELECT
     r.date_done
 FROM platform_task AS t
 FULL OUTER JOIN celery_taskmeta AS r USING (task_id);
+
+-- The view reads the tables with its owner's rights: the platform needs only this.
+GRANT SELECT ON tracked_task TO cadasta_platform;
 
 RESET ROLE;

@@ -276,6 +276,46 @@ def test_the_worker_role_cannot_touch_the_task_table(platform, statement):
         platform.query(statement, dsn=platform.worker_dsn)
 
 
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "CREATE TEMP TABLE scratch (id int)",
+        "DROP TABLE celery_taskmeta",
+        "TRUNCATE celery_taskmeta",
+        "ALTER TABLE celery_taskmeta ADD COLUMN extra int",
+        "SELECT * FROM tracked_task",
+    ],
+)
+def test_the_worker_role_keeps_to_the_rows_of_the_result_tables(platform, statement):
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        platform.query(statement, dsn=platform.worker_dsn)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DROP TABLE celery_taskmeta",
+        "TRUNCATE celery_taskmeta",
+        "UPDATE celery_taskmeta SET status = 'x'",
+        "DROP TABLE platform_task",
+        "DROP VIEW tracked_task",
+        "CREATE TABLE platform_owned (id int)",
+        "CREATE TEMP TABLE scratch (id int)",
+    ],
+)
+def test_the_platform_role_cannot_drop_or_change_the_schema_or_the_results(platform, statement):
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        platform.query(statement)
+
+
+@pytest.mark.parametrize("role", ["worker", "platform"])
+def test_the_service_roles_cannot_connect_to_other_databases(platform, role):
+    dsn = {"worker": platform.worker_dsn, "platform": platform.platform_dsn}[role]
+    elsewhere = dsn.rsplit("/", 1)[0] + "/postgres"
+    with pytest.raises(psycopg2.OperationalError, match='permission denied for database "postgres"'):
+        psycopg2.connect(elsewhere).close()
+
+
 def test_the_worker_role_reads_and_writes_results(platform):
     task_id = str(uuid.uuid4())
     platform.query(
