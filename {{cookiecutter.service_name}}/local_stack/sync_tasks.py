@@ -167,6 +167,8 @@ class SyncTasks(ConsumerMixin):
         self.queue = queue
         self.table = table
         self.heartbeat_file = Path(heartbeat_file) if heartbeat_file else None
+        self.channel = None
+        self.answered_at = time.monotonic()
 
     def get_consumers(self, Consumer, channel):
         # on_message gets the raw message, so a body that does not decode is ours to handle.
@@ -174,10 +176,17 @@ class SyncTasks(ConsumerMixin):
 
     def on_consume_ready(self, connection, channel, consumers, **kwargs):
         logger.info("Consuming %s", self.queue.name)
+        self.channel = channel
         self.on_iteration()
 
     def on_iteration(self):
-        if self.heartbeat_file:
+        """Touch the heartbeat file while receives answer: kombu reconnects on every failure, and each new
+        channel starts afresh, so the last answer is remembered across channels."""
+        answered = getattr(self.channel, "alive_at", None)
+        if answered is not None:
+            self.answered_at = max(self.answered_at, answered)
+        window = self.channel.consuming_window() if hasattr(self.channel, "consuming_window") else float("inf")
+        if self.heartbeat_file and time.monotonic() - self.answered_at <= window:
             self.heartbeat_file.touch()
 
     def on_message(self, message):

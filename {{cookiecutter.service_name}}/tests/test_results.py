@@ -20,7 +20,7 @@ def app_storing_in(url, create_tables=True):
         result_backend_base_sleep_between_retries_ms=1,
     )
 
-    @app.task(name="results-test.add")
+    @app.task(name="results-test.add", shared=False)
     def add(x, y):
         return x + y
 

@@ -1,8 +1,13 @@
 import logging
 
+import pytest
+from botocore.exceptions import ClientError
+from celery import Celery
+
 from {{ cookiecutter.package_name }} import app
+from {{ cookiecutter.package_name }}.toolbox import Config
 from {{ cookiecutter.package_name }}.toolbox import setup as toolbox_setup
-from {{ cookiecutter.package_name }}.toolbox.setup import select_worker_queues, setup_app
+from {{ cookiecutter.package_name }}.toolbox.setup import SetupError, describe_broker, select_worker_queues, setup_app
 
 PLATFORM = app.conf.PLATFORM_QUEUE_NAME
 #: The queues this worker was baked to consume.
@@ -59,19 +64,56 @@ def test_setup_app_records_success_and_caps_chord_unlock(monkeypatch):
     assert app.tasks["celery.chord_unlock"].max_retries == app.conf.CHORD_UNLOCK_MAX_RETRIES
 
 
-def test_setup_app_failure_raises_or_is_logged(monkeypatch, caplog):
+def test_setup_app_failure_names_the_broker_and_raises_or_is_logged(monkeypatch, caplog):
     def unreachable(app):
         raise ConnectionError("broker unreachable")
 
     monkeypatch.setattr(toolbox_setup, "declare_routing", unreachable)
-    try:
-        setup_app(app)
-    except ConnectionError:
-        pass
-    else:
-        raise AssertionError("setup_app(throw=True) swallowed the error")
+    expected = r"Cannot set up the queues at .* after 0 s: broker unreachable\. Check CELERY_BROKER_URL"
+    with pytest.raises(SetupError, match=expected):
+        setup_app(app, timeout=0)
     assert app.is_set_up is False
     with caplog.at_level(logging.ERROR):
-        assert setup_app(app, throw=False) is False
+        assert setup_app(app, throw=False, timeout=0) is False
     assert app.is_set_up is False
     assert "broker unreachable" in caplog.text
+
+
+def test_setup_app_tries_again_until_sqs_answers(monkeypatch):
+    attempts = []
+
+    def answers_the_third_time(app):
+        attempts.append(app)
+        if len(attempts) < 3:
+            raise ConnectionError("not yet")
+
+    monkeypatch.setattr(toolbox_setup, "declare_routing", answers_the_third_time)
+    monkeypatch.setattr(toolbox_setup, "RETRY_INTERVAL", 0.01)
+    assert setup_app(app, timeout=5) is True
+    assert len(attempts) == 3
+
+
+def test_refused_credentials_are_not_tried_again(monkeypatch):
+    attempts = []
+
+    def refused(app):
+        attempts.append(app)
+        raise ClientError({"Error": {"Code": "InvalidClientTokenId", "Message": "The token is invalid."}}, "ListQueues")
+
+    monkeypatch.setattr(toolbox_setup, "declare_routing", refused)
+    with pytest.raises(SetupError, match="InvalidClientTokenId"):
+        setup_app(app, timeout=30)
+    assert len(attempts) == 1
+
+
+@pytest.mark.parametrize(
+    ("broker_url", "described"),
+    [
+        ("sqs://test:secret@localhost:4566", "http://localhost:4566 (region us-west-2)"),
+        (None, "AWS SQS in region us-west-2"),
+    ],
+)
+def test_the_broker_is_described_by_endpoint_and_region_without_credentials(broker_url, described):
+    described_app = Celery("described", set_as_current=False)
+    described_app.config_from_object(Config(broker_url=broker_url, AWS_REGION="us-west-2"))
+    assert describe_broker(described_app) == described

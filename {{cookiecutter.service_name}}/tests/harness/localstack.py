@@ -75,45 +75,74 @@ def sqs_is_ready(host):
         return False
 
 
+class Server:
+    """A LocalStack of its own on ``host``, which a test may stop and start again, empty, on the same port."""
+
+    def __init__(self, python, root, host):
+        self.python, self.root, self.host = python, Path(root), host
+        self.log_path = self.root / "localstack.log"
+        self.process = None
+
+    def start(self):
+        data = self.root / "data"
+        shutil.rmtree(data, ignore_errors=True)  # every start is empty, as after a region fail-over
+        data.mkdir()
+        env = {
+            **os.environ,
+            "SERVICES": "sqs",
+            "GATEWAY_LISTEN": self.host,
+            "FILESYSTEM_ROOT": str(data),
+            "LOCALSTACK_VOLUME_DIR": str(data),
+            "DNS_ADDRESS": "0",  # no DNS server on port 53
+            "SKIP_SSL_CERT_DOWNLOAD": "1",
+            "DISABLE_EVENTS": "1",
+        }
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [str(self.python), "-m", "localstack.runtime.main"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_until(
+            lambda: self.process.poll() is not None or sqs_is_ready(self.host),
+            START_TIMEOUT,
+            lambda: f"LocalStack did not start on {self.host}; its log ends:\n{self.log()}",
+        )
+        if self.process.poll() is not None:
+            raise RuntimeError(f"LocalStack exited on start; its log ends:\n{self.log()}")
+
+    def stop(self):
+        if self.process is not None:
+            stop_process_group(self.process, timeout=20)
+            self.process = None
+
+    def log(self):
+        return self.log_path.read_text(errors="replace")[-3000:] if self.log_path.exists() else ""
+
+
 @contextlib.contextmanager
 def running():
     """Yield the host:port of a LocalStack with SQS, started here unless LOCALSTACK_HOST names one."""
     if os.environ.get("LOCALSTACK_HOST"):
         yield os.environ["LOCALSTACK_HOST"]
         return
+    with own_server() as server:
+        yield server.host
+
+
+@contextlib.contextmanager
+def own_server():
+    """Yield a started ``Server`` on a free port, stopped at the end."""
     python = install()
-    host = f"127.0.0.1:{free_port()}"
     with tempfile.TemporaryDirectory(prefix="localstack-") as root:
-        env = {
-            **os.environ,
-            "SERVICES": "sqs",
-            "GATEWAY_LISTEN": host,
-            "FILESYSTEM_ROOT": root,
-            "LOCALSTACK_VOLUME_DIR": root,
-            "DNS_ADDRESS": "0",  # no DNS server on port 53
-            "SKIP_SSL_CERT_DOWNLOAD": "1",
-            "DISABLE_EVENTS": "1",
-        }
-        log_path = Path(root) / "localstack.log"
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                [str(python), "-m", "localstack.runtime.main"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        server = Server(python, root, f"127.0.0.1:{free_port()}")
         try:
-            wait_until(
-                lambda: process.poll() is not None or sqs_is_ready(host),
-                START_TIMEOUT,
-                lambda: f"LocalStack did not start on {host}; its log ends:\n{log_path.read_text()[-3000:]}",
-            )
-            if process.poll() is not None:
-                raise RuntimeError(f"LocalStack exited on start; its log ends:\n{log_path.read_text()[-3000:]}")
-            yield host
+            server.start()
+            yield server
         finally:
-            stop_process_group(process, timeout=20)
+            server.stop()
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ host names at the host's LocalStack and Postgres, and runs the same commands
 as subprocesses.
 """
 
+import json
 import os
 import re
 import subprocess
@@ -19,6 +20,7 @@ from tests.harness.processes import stop_process_group, wait_until
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
+DOCKERFILE = PROJECT_ROOT / "Dockerfile"
 ENV_EXAMPLE = PROJECT_ROOT / ".env.example"
 ENV_FILE = PROJECT_ROOT / ".env"
 INTERPOLATION = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
@@ -47,6 +49,20 @@ def settings():
 
 def compose():
     return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+def health_check_command():
+    """The image's HEALTHCHECK command, as the container runs it (HEARTBEAT_FILE from the environment)."""
+    found = re.search(r"HEALTHCHECK[^\n]*\\\n\s*CMD (\[.*\])", DOCKERFILE.read_text())
+    if not found:
+        raise LookupError("The Dockerfile has no HEALTHCHECK ... CMD [...] over two lines")
+    return json.loads(found.group(1))
+
+
+def is_healthy(heartbeat_file):
+    """Whether the image's health check passes for a service whose heartbeat file is ``heartbeat_file``."""
+    environment = {**os.environ, "HEARTBEAT_FILE": str(heartbeat_file)}
+    return subprocess.run(health_check_command(), env=environment, capture_output=True).returncode == 0
 
 
 def interpolate(value, values):

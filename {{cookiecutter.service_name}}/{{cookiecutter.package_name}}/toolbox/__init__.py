@@ -9,11 +9,12 @@ from .base_task import WorkerTask
 from .canvas import chainable, hand_over_callbacks
 from .config import Config, ConfigError
 from .conformance import build_functional_tests
-from .setup import setup_app
+from .setup import SetupError, setup_app
 
 __all__ = [
     "Config",
     "ConfigError",
+    "SetupError",
     "WorkerTask",
     "build_functional_tests",
     "chainable",

@@ -39,6 +39,8 @@ SQS_MAX_VISIBILITY_TIMEOUT = 43200
 #: The queue the platform's sync-tasks process consumes: a copy of every task.
 PLATFORM_QUEUE = "platform.fifo"
 SQS_MAX_WAIT_TIME_SECONDS = 20
+#: Seconds to connect to SQS before a call gives up (and botocore tries again, three times in all).
+SQS_CONNECT_TIMEOUT = 5
 SQS_MAX_RECEIVE_COUNT = 1000
 #: How a result_backend URL names Celery's database backend.
 CELERY_DATABASE_BACKEND = "db+"
@@ -97,6 +99,9 @@ class Config(Mapping):
     SQS_MAX_RECEIVE_COUNT = 5
     #: Long polling: seconds one receive call waits for a message (SQS max 20).
     SQS_WAIT_TIME_SECONDS = 20
+    #: Seconds a starting worker (or ``setup_app``) keeps trying to reach SQS
+    #: before it gives up with one line naming the endpoint and region.
+    STARTUP_TIMEOUT = 30
 
     # -- Celery settings ---------------------------------------------------
     #: None means real SQS with the standard AWS credential chain; for
@@ -230,6 +235,12 @@ class Config(Mapping):
             "queue_name_prefix": f"{s['QUEUE_NAME_PREFIX']}-",
             "visibility_timeout": s["SQS_VISIBILITY_TIMEOUT"],
             "wait_time_seconds": s["SQS_WAIT_TIME_SECONDS"],
+            # botocore waits 60 s to connect, and retries: an unreachable SQS would hold a call for minutes.
+            "client-config": {
+                "connect_timeout": SQS_CONNECT_TIMEOUT,
+                "read_timeout": s["SQS_WAIT_TIME_SECONDS"] + SQS_CONNECT_TIMEOUT,
+                "retries": {"mode": "standard", "total_max_attempts": 3},
+            },
             TOPOLOGY_OPTION: topology(exchange, s["task_queues"]),
             DEAD_LETTER_OPTION: {"max_receive_count": s["SQS_MAX_RECEIVE_COUNT"]},
             **given,
@@ -298,6 +309,9 @@ class Config(Mapping):
                     f"WORKER_QUEUES lists {name!r}, which is not in QUEUES: add it to QUEUES "
                     "(every service queue is) or remove it from WORKER_QUEUES."
                 )
+        startup = s["STARTUP_TIMEOUT"]
+        if not isinstance(startup, (int, float)) or isinstance(startup, bool) or startup <= 0:
+            yield f"STARTUP_TIMEOUT={startup!r}: expected a number of seconds above 0, like 30."
         for name in ("RESULT_DB_PORT", "CHORD_UNLOCK_MAX_RETRIES"):
             if not isinstance(s[name], int) or isinstance(s[name], bool) or s[name] < 0:
                 yield f"{name}={s[name]!r}: expected a whole number of at least 0."

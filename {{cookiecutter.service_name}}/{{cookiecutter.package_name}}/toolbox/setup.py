@@ -1,15 +1,36 @@
 """Set-up that configuration alone cannot do, and the worker hook that runs it."""
 
 import logging
+import time
 
 import sqlalchemy
+from botocore.exceptions import ClientError
 from celery import signals
 from celery.backends.database import DatabaseBackend
+from kombu.exceptions import OperationalError
 
 logger = logging.getLogger(__name__)
 
 
-def setup_app(app, throw=True):
+class SetupError(RuntimeError):
+    """The app could not be set up: the message names what is wrong and where it looked."""
+
+
+#: Error codes with which SQS refuses the credentials: trying again cannot help.
+REFUSED_CREDENTIALS = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "ExpiredToken",
+    "InvalidAccessKeyId",
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+    "UnrecognizedClientException",
+}
+#: Seconds between two attempts to reach SQS at start-up.
+RETRY_INTERVAL = 2
+
+
+def setup_app(app, throw=True, timeout=None):
     """Finish setting up a Cadasta Celery app; record success on ``app.is_set_up``.
 
     Declares the exchange, every queue and every binding on the broker (this
@@ -19,29 +40,75 @@ def setup_app(app, throw=True):
     ``worker_init``; code that only produces tasks calls it once at start-up.
     Routing itself does not depend on it: every connection of the app holds
     the exchange and its bindings from the start (see ``transport``).
+
+    SQS that cannot be reached is tried again for ``timeout`` seconds
+    (``STARTUP_TIMEOUT``); refused credentials are not. Then ``SetupError``
+    names the endpoint and region, or with ``throw=False`` it is logged and
+    False returned.
     """
     app.is_set_up = False
+    timeout = app.conf.STARTUP_TIMEOUT if timeout is None else timeout
     try:
-        declare_routing(app)
+        declare_routing_within(app, timeout)
         cap_chord_unlock(app)
-    except Exception:
+    except Exception as error:
         if throw:
             raise
-        logger.exception("Set-up of Celery app %r failed; its tasks may not be routed or tracked.", app.main)
+        logger.error("Set-up of Celery app %r failed: %s", app.main, error)
         return False
     app.is_set_up = True
     return True
 
 
+def declare_routing_within(app, timeout):
+    started = time.monotonic()
+    with app.connection_for_write() as connection:
+        # kombu raises its OperationalError for a connection error while opening a channel.
+        broker_errors = (ClientError, OperationalError, *connection.connection_errors, *connection.channel_errors)
+    while True:
+        try:
+            return declare_routing(app)
+        except broker_errors as error:
+            waited = time.monotonic() - started
+            if refuses_credentials(error) or waited + RETRY_INTERVAL > timeout:
+                raise SetupError(
+                    f"Cannot set up the queues at {describe_broker(app)} after {waited:.0f} s: {one_line(error)}. "
+                    "Check CELERY_BROKER_URL, AWS_REGION and the AWS credentials."
+                ) from error
+            logger.warning("SQS at %s does not answer yet (%s); trying again.", describe_broker(app), one_line(error))
+            time.sleep(RETRY_INTERVAL)
+
+
 def declare_routing(app):
     with app.connection_for_write() as connection:
-        connection.ensure_connection(max_retries=3)
         channel = connection.default_channel
         # Brokers without dead-letter queues (the conformance suite's in-memory one) have nothing to ensure.
         ensure_dead_letter_queue = getattr(channel, "ensure_dead_letter_queue", lambda name: None)
         for queue in app.amqp.queues.values():
             queue.bind(channel).declare()
             ensure_dead_letter_queue(queue.name)
+
+
+def refuses_credentials(error):
+    return isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in REFUSED_CREDENTIALS
+
+
+def describe_broker(app):
+    """Where the app's SQS is, in words, without credentials: an endpoint, or AWS itself, and the region."""
+    region = app.conf.AWS_REGION
+    connection = app.connection_for_write()  # opening no channel: no request is made
+    try:
+        if not connection.hostname:
+            return f"AWS SQS in region {region}"
+        secure = (connection.transport_options or {}).get("is_secure")
+        port = f":{connection.port}" if connection.port else ""
+        return f"{'https' if secure else 'http'}://{connection.hostname}{port} (region {region})"
+    finally:
+        connection.release()
+
+
+def one_line(error):
+    return (str(error).strip().splitlines() or [repr(error)])[0]
 
 
 def cap_chord_unlock(app):
@@ -83,14 +150,18 @@ def on_worker_init(sender=None, **kwargs):
     if not is_toolbox_app(app):
         return
     select_worker_queues(app.amqp.queues, app.conf.WORKER_QUEUES, app.conf.PLATFORM_QUEUE_NAME)
-    setup_app(app, throw=False)
+    # Before the pool starts and before "ready": a worker without its queues, or
+    # that cannot store results, would sit idle or take tasks and lose their
+    # outcomes. Exiting lets the supervisor (compose's restart: on-failure) try again.
+    try:
+        setup_app(app)
+    except SetupError as error:
+        logger.critical("%s", error)
+        raise SystemExit(1) from None
     problem = result_store_problem(app)
     if problem:
-        # Before the pool starts and before "ready": a worker that cannot store
-        # results would take tasks and lose their outcomes. Exiting lets the
-        # supervisor (compose's restart: on-failure) try again.
         logger.critical(problem)
-        raise SystemExit(problem)
+        raise SystemExit(1)
 
 
 #: Seconds to wait for the result database at start-up.

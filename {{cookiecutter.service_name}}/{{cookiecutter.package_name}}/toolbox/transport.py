@@ -12,6 +12,9 @@
 - Visibility: every receive sets the timeout, and held messages are renewed
   (``VisibilityKeeper``); a requeued message goes back to its own queue only.
 - Dead letters: every work queue gets ``<name>-dlq`` when it is created.
+- Outages: a failed receive is logged and retried instead of ending the
+  consuming loop, a queue gone from SQS is created again, and the channel
+  records when its loop last did its job (``is_consuming``, for the heartbeat).
 
 What this relies on in kombu is pinned by tests/test_kombu_pins.py: a kombu
 update that changes it fails there, not silently in production.
@@ -20,11 +23,14 @@ update that changes it fails there, not silently in production.
 import json
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from botocore.config import Config as BotoConfig
+from botocore.exceptions import ClientError
+from kombu.asynchronous.aws.sqs.connection import AsyncSQSConnection
 from kombu.asynchronous.aws.sqs.message import AsyncMessage
 from kombu.transport import SQS
 from kombu.transport.virtual import exchange as virtual_exchange
@@ -50,6 +56,12 @@ DEFAULT_MAX_MESSAGE_BYTES = 1048576
 REDELIVERY_DELAY = 1
 REDELIVERY_GROWTH = 4
 MAX_REDELIVERY_DELAY = 300
+#: Seconds a consuming loop may go past a long poll without a receive before it counts as stuck.
+CONSUMING_SLACK = 10
+#: Seconds between attempts to poll again after a receive failed (broker down, queue being re-created).
+RECEIVE_RETRY_INTERVAL = 2
+#: How SQS says a queue does not exist: the JSON protocol's code, and the query protocol's.
+MISSING_QUEUE_CODES = {"QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue"}
 #: ChangeMessageVisibilityBatch takes at most this many messages.
 VISIBILITY_BATCH = 10
 #: For calls beside the event loop: a broker that does not answer must not hold them for minutes.
@@ -148,6 +160,26 @@ class DeliveringTopicExchange(OrderedTopicExchange):
             sent.append(queue)
 
 
+#: The key under which ``ReportingAsyncSQSConnection`` hands a failed receive to the channel.
+RECEIVE_FAILURE = "ReceiveFailure"
+
+
+class ReportingAsyncSQSConnection(AsyncSQSConnection):
+    """kombu's asynchronous SQS client, whose failed receives come back as data, never as an exception.
+
+    kombu raises an error response into the event loop, which ends the
+    consuming loop, and turns a timeout into a list. Here both arrive at
+    ``Channel._on_messages_ready`` as ``{RECEIVE_FAILURE: "<what went wrong>"}``.
+    """
+
+    def _on_list_ready(self, parent, markers, operation, response):
+        if response.status == self.STATUS_CODE_OK:
+            return super()._on_list_ready(parent, markers, operation, response)
+        body = response.read() or b""
+        text = body.decode(errors="replace") if isinstance(body, bytes) else str(body)
+        return {RECEIVE_FAILURE: f"HTTP {response.status} {response.reason} {text[:300]}".strip()}
+
+
 class TopologyMixin:
     """Declare the app's exchange and bindings on every new channel, in memory.
 
@@ -181,6 +213,11 @@ class Channel(TopologyMixin, SQS.Channel):
     def __init__(self, *args, **kwargs):
         self._visibility = None
         self._size_limits = {}  # queue URL -> MaximumMessageSize
+        self._receive_failures = 0
+        #: time.monotonic() when the consuming loop last received from SQS, or chose not to (every slot
+        #: busy); None until it first has.
+        self.alive_at = None
+        self.created_at = time.monotonic()
         super().__init__(*args, **kwargs)
 
     # -- Receiving: every receive sets the visibility timeout itself, so a queue
@@ -196,14 +233,86 @@ class Channel(TopologyMixin, SQS.Channel):
             callback=callback,
         )
 
+    def asynsqs(self, queue=None):
+        if self._asynsqs is None and not self.predefined_queues:
+            attributes = self.get_message_attributes
+            self._asynsqs = ReportingAsyncSQSConnection(
+                sqs_connection=self.sqs(queue=queue),
+                region=self.region,
+                message_system_attribute_names=attributes.get("MessageSystemAttributeNames"),
+                message_attribute_names=attributes.get("MessageAttributeNames"),
+            )
+        return super().asynsqs(queue)
+
+    # -- The consuming loop: kombu's stops for good at the first failed receive
+    # (an error response raises into the event loop, a timeout arrives as a list
+    # where a dict is expected, a lost queue fails every poll). Here a failed
+    # receive is logged and retried, a lost queue is created again, and
+    # ``alive_at`` records when the loop last did its job, for the heartbeat.
+    def _schedule_queue(self, queue):
+        try:
+            if queue in self._active_queues and not self.qos.can_consume():
+                self.alive_at = time.monotonic()  # every slot busy: not polling is the job
+            super()._schedule_queue(queue)
+        except Exception as error:
+            self.receive_failed(queue, error)
+            self.hub.call_later(RECEIVE_RETRY_INTERVAL, self._schedule_queue, queue)
+
+    def _on_messages_ready(self, queue_url, queue, response):
+        failure = response.get(RECEIVE_FAILURE) if isinstance(response, dict) else "no response"
+        if failure:
+            self.receive_failed(queue, failure)
+            if is_missing_queue_text(failure):
+                self.forget_queue(queue)  # the next poll creates it again, with its dead-letter queue
+            return 0
+        self.alive_at = time.monotonic()
+        if self._receive_failures:
+            logger.info("Receiving from %s again after %d failed attempts.", queue, self._receive_failures)
+            self._receive_failures = 0
+        return super()._on_messages_ready(queue_url, queue, response)
+
+    def receive_failed(self, queue, reason):
+        """Log a failed receive: the first at ERROR, then every tenth, so an outage is seen but not flooded."""
+        if self._receive_failures % 10 == 0:
+            logger.error(
+                "Cannot receive from SQS queue %s (attempt %d): %s. Polling again until it answers.",
+                self.canonical_queue_name(queue),
+                self._receive_failures + 1,
+                reason,
+            )
+        self._receive_failures += 1
+
     def new_sqs_client(self, region, access_key_id, secret_access_key, session_token=None):
         client = super().new_sqs_client(region, access_key_id, secret_access_key, session_token)
         # The blocking path (kombu's ConsumerMixin, Queue.get) receives through this client.
         client.meta.events.register("provide-client-params.sqs.ReceiveMessage", self._receive_with_visibility)
+        client.meta.events.register("after-call.sqs.ReceiveMessage", self._received)
         return client
 
     def _receive_with_visibility(self, params, **kwargs):
         params.setdefault("VisibilityTimeout", self.visibility_timeout)
+
+    def _received(self, http_response, **kwargs):
+        if http_response.status_code == 200:
+            self.alive_at = time.monotonic()
+
+    def _get_bulk(self, queue, *args, **kwargs):
+        return self.recreating_missing(queue, super()._get_bulk, queue, *args, **kwargs)
+
+    def _get(self, queue, *args, **kwargs):
+        return self.recreating_missing(queue, super()._get, queue, *args, **kwargs)
+
+    def is_consuming(self) -> bool:
+        """Whether the consuming loop received from SQS (or chose not to) within one long poll and some slack.
+
+        A channel that has not received yet counts from when it was made.
+        """
+        last = self.alive_at if self.alive_at is not None else self.created_at
+        return time.monotonic() - last <= self.consuming_window()
+
+    def consuming_window(self) -> float:
+        """Seconds a consuming loop may go without a receive before it counts as stuck."""
+        return self.wait_time_seconds + CONSUMING_SLACK
 
     def _restore(self, message):
         """Give a message back to the queue it came from, to be delivered again shortly.
@@ -217,9 +326,19 @@ class Channel(TopologyMixin, SQS.Channel):
         if not receipt:
             return super()._restore(message)
         receives = (info["sqs_message"].get("Attributes") or {}).get("ApproximateReceiveCount", 1)
-        self.sqs().change_message_visibility(
-            QueueUrl=info["sqs_queue"], ReceiptHandle=receipt, VisibilityTimeout=redelivery_delay(receives)
-        )
+        try:
+            self.sqs().change_message_visibility(
+                QueueUrl=info["sqs_queue"], ReceiptHandle=receipt, VisibilityTimeout=redelivery_delay(receives)
+            )
+        except Exception as error:
+            # Raising here would keep the delivery's prefetch slot for good (kombu's QoS.reject).
+            logger.warning(
+                "Could not give message %s back to %s early (%r); SQS delivers it again when its visibility "
+                "timeout runs out.",
+                info["sqs_message"].get("MessageId"),
+                info["sqs_queue"],
+                error,
+            )
 
     # -- Holding: while a consumer holds a message unacknowledged, keep it hidden.
     def basic_consume(self, queue, no_ack, *args, **kwargs):
@@ -290,8 +409,14 @@ class Channel(TopologyMixin, SQS.Channel):
             client.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": policy})
 
     # -- Publishing: see DeliveringTopicExchange.deliver.
+    def _put(self, queue, message, **kwargs):
+        return self.recreating_missing(queue, super()._put, queue, message, **kwargs)
+
     def size_limit(self, queue):
         """The largest message ``queue`` takes, in bytes (SQS's MaximumMessageSize, read once)."""
+        return self.recreating_missing(queue, self._read_size_limit, queue)
+
+    def _read_size_limit(self, queue):
         url = self._new_queue(queue)
         if url not in self._size_limits:
             attributes = self.sqs(queue=self.canonical_queue_name(queue)).get_queue_attributes(
@@ -299,6 +424,27 @@ class Channel(TopologyMixin, SQS.Channel):
             )["Attributes"]
             self._size_limits[url] = int(attributes.get("MaximumMessageSize", DEFAULT_MAX_MESSAGE_BYTES))
         return self._size_limits[url]
+
+    # -- Queues that went away: kombu remembers each queue's URL for the life
+    # of the connection (and kombu's pools keep connections for the life of
+    # the process), so a queue deleted or lost with the broker (a LocalStack
+    # restarted empty, a region fail-over) fails every call until a restart.
+    def recreating_missing(self, queue, call, *args, **kwargs):
+        """``call(*args, **kwargs)``; if SQS says ``queue`` does not exist, forget it, create it again, retry once."""
+        try:
+            return call(*args, **kwargs)
+        except ClientError as error:
+            if not is_missing_queue(error):
+                raise
+            logger.warning("Queue %s is gone from SQS; creating it again.", self.canonical_queue_name(queue))
+            self.forget_queue(queue)
+            self._new_queue(queue)
+            return call(*args, **kwargs)
+
+    def forget_queue(self, queue):
+        """Drop what this connection remembers of ``queue`` (its URL and size limit)."""
+        url = self._queue_cache.pop(self.canonical_queue_name(queue), None)
+        self._size_limits.pop(url, None)
 
     def encoded_size(self, message):
         """The size of the body ``_put`` would send for ``message``."""
@@ -372,6 +518,16 @@ class VisibilityKeeper:
                 failure["Code"],
                 failure.get("Message"),
             )
+
+
+def is_missing_queue(error: ClientError) -> bool:
+    """Whether SQS refused a call because the queue does not exist (both spellings of the error code)."""
+    return error.response.get("Error", {}).get("Code") in MISSING_QUEUE_CODES
+
+
+def is_missing_queue_text(text: str) -> bool:
+    """Whether an SQS error response's text says the queue does not exist."""
+    return any(code in text for code in MISSING_QUEUE_CODES)
 
 
 def redelivery_delay(receives: int | str) -> int:
