@@ -74,3 +74,15 @@ def test_outside_a_running_task_the_store_error_reaches_the_caller(unreachable):
     app, _ = unreachable
     with pytest.raises(BackendStoreError):
         app.backend.store_result("elsewhere-1", 5, "SUCCESS")
+
+
+def test_one_statement_stores_a_state_and_never_writes_over_a_success(working):
+    # A task run again after a crash keeps its first result, as with Celery's own store.
+    app, _ = working
+    backend = app.backend
+    backend.store_result("again-1", {"pid": 1}, "STARTED")
+    backend.store_result("again-1", 5, "SUCCESS")
+    backend.store_result("again-1", {"pid": 2}, "STARTED")
+    meta = backend.get_task_meta("again-1")
+    assert (meta["status"], meta["result"]) == ("SUCCESS", 5)
+    assert backend.dialect == "sqlite"  # the upsert, not Celery's read-then-write

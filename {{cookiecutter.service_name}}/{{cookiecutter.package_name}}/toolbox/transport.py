@@ -22,6 +22,7 @@ update that changes it fails there, not silently in production.
 
 import json
 import logging
+import queue as queue_module
 import threading
 import time
 from collections import defaultdict
@@ -32,7 +33,7 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 from kombu.asynchronous.aws.sqs.connection import AsyncSQSConnection
 from kombu.asynchronous.aws.sqs.message import AsyncMessage
-from kombu.transport import SQS
+from kombu.transport import SQS, virtual
 from kombu.transport.virtual import exchange as virtual_exchange
 from kombu.utils.json import dumps
 
@@ -58,11 +59,17 @@ REDELIVERY_GROWTH = 4
 MAX_REDELIVERY_DELAY = 300
 #: Seconds a consuming loop may go past a long poll without a receive before it counts as stuck.
 CONSUMING_SLACK = 10
+#: Seconds after which a queue waiting for a free slot looks again, should no acknowledgement wake it.
+SLOT_RECHECK_INTERVAL = 0.25
 #: Seconds between attempts to poll again after a receive failed (broker down, queue being re-created).
 RECEIVE_RETRY_INTERVAL = 2
 #: How SQS says a queue does not exist: the JSON protocol's code, and the query protocol's.
 MISSING_QUEUE_CODES = {"QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue"}
-#: ChangeMessageVisibilityBatch takes at most this many messages.
+#: Seconds the deleting thread waits for more acknowledgements to share a DeleteMessageBatch.
+DELETE_LINGER = 0.005
+#: Seconds a closing channel waits for the deletes still waiting.
+DELETE_STOP_TIMEOUT = 10
+#: ChangeMessageVisibilityBatch (and DeleteMessageBatch) take at most this many messages.
 VISIBILITY_BATCH = 10
 #: For calls beside the event loop: a broker that does not answer must not hold them for minutes.
 SHORT_TIMEOUTS = BotoConfig(connect_timeout=5, read_timeout=5, retries={"total_max_attempts": 2})
@@ -212,8 +219,10 @@ class Channel(TopologyMixin, SQS.Channel):
 
     def __init__(self, *args, **kwargs):
         self._visibility = None
+        self._deleter = None
         self._size_limits = {}  # queue URL -> MaximumMessageSize
         self._receive_failures = 0
+        self._waiting_for_slot = set()  # queues whose receive loop waits for a free prefetch slot
         #: time.monotonic() when the consuming loop last received from SQS, or chose not to (every slot
         #: busy); None until it first has.
         self.alive_at = None
@@ -252,11 +261,54 @@ class Channel(TopologyMixin, SQS.Channel):
     def _schedule_queue(self, queue):
         try:
             if queue in self._active_queues and not self.qos.can_consume():
-                self.alive_at = time.monotonic()  # every slot busy: not polling is the job
+                # Every slot busy: not polling is the job. kombu would look again after polling_interval
+                # (a second); here the queue waits for the next acknowledgement (slot_freed), with a timer
+                # as a safety net. A queue waits at most once, so it never has two receive loops.
+                self.alive_at = time.monotonic()
+                if queue not in self._waiting_for_slot:
+                    self._waiting_for_slot.add(queue)
+                    self.hub.call_later(SLOT_RECHECK_INTERVAL, self._wake, queue)
+                return
             super()._schedule_queue(queue)
         except Exception as error:
             self.receive_failed(queue, error)
             self.hub.call_later(RECEIVE_RETRY_INTERVAL, self._schedule_queue, queue)
+
+    def _wake(self, queue):
+        if queue in self._waiting_for_slot:
+            self._waiting_for_slot.discard(queue)
+            self._schedule_queue(queue)
+
+    def slot_freed(self):
+        """A delivery was acknowledged or rejected: let the queues waiting for a slot poll now."""
+        if self.hub is not None:
+            for queue in list(self._waiting_for_slot):
+                self.hub.call_soon(self._wake, queue)
+
+    def basic_ack(self, delivery_tag, multiple=False):
+        """Free the slot now and delete the message from SQS in the background, in batches.
+
+        kombu deletes each message with a request of its own, in the event loop.
+        The task has finished either way; a delete that fails leaves the message
+        to come back after its visibility timeout (at least once, as after a crash).
+        """
+        try:
+            info = self.qos.get(delivery_tag).delivery_info
+            message, url = info["sqs_message"], info["sqs_queue"]
+        except KeyError:
+            return super().basic_ack(delivery_tag, multiple=multiple)
+        finally:
+            self.slot_freed()
+        if self._deleter is None:
+            self._deleter = Deleter(self)
+        self._deleter.add(url, message)
+        virtual.Channel.basic_ack(self, delivery_tag)  # the QoS bookkeeping alone
+
+    def basic_reject(self, delivery_tag, requeue=False):
+        try:
+            return super().basic_reject(delivery_tag, requeue=requeue)
+        finally:
+            self.slot_freed()
 
     def _on_messages_ready(self, queue_url, queue, response):
         failure = response.get(RECEIVE_FAILURE) if isinstance(response, dict) else "no response"
@@ -350,6 +402,8 @@ class Channel(TopologyMixin, SQS.Channel):
     def close(self):
         if self._visibility is not None:
             self._visibility.stop()
+        if self._deleter is not None:
+            self._deleter.stop()
         super().close()
 
     def held_messages(self):
@@ -514,6 +568,69 @@ class VisibilityKeeper:
                 "Message %s in %s can no longer be kept hidden (%s: %s); SQS delivers it again when its "
                 "visibility timeout runs out.",
                 message_id,
+                url,
+                failure["Code"],
+                failure.get("Message"),
+            )
+
+
+class Deleter:
+    """Deletes acknowledged messages from a thread of its own, up to ten to a DeleteMessageBatch.
+
+    What is acknowledged within DELETE_LINGER of the first goes in the same
+    request. ``stop`` deletes what is still waiting, for up to DELETE_STOP_TIMEOUT.
+    """
+
+    def __init__(self, channel):
+        self.channel = channel
+        self.waiting = queue_module.Queue()
+        self.client = None
+        self.thread = threading.Thread(target=self.run, name="sqs-delete", daemon=True)
+        self.thread.start()
+
+    def add(self, url, message):
+        self.waiting.put((url, message))
+
+    def stop(self):
+        self.waiting.put(None)
+        self.thread.join(DELETE_STOP_TIMEOUT)
+
+    def run(self):
+        while True:
+            batches, stopping = self.gather()
+            for url, messages in batches.items():
+                for start in range(0, len(messages), VISIBILITY_BATCH):
+                    self.delete(url, messages[start : start + VISIBILITY_BATCH])
+            if stopping:
+                return
+
+    def gather(self):
+        """What waits now, by queue URL, after the first item and DELETE_LINGER more; and whether to stop."""
+        batches = defaultdict(list)
+        item = self.waiting.get()
+        deadline = time.monotonic() + DELETE_LINGER
+        while item is not None:
+            batches[item[0]].append(item[1])
+            try:
+                item = self.waiting.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue_module.Empty:
+                return batches, False
+        return batches, True
+
+    def delete(self, url, messages):
+        entries = [{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)]
+        try:
+            if self.client is None:
+                self.client = self.channel.short_timeout_client()
+            failed = self.client.delete_message_batch(QueueUrl=url, Entries=entries).get("Failed", [])
+        except Exception as error:
+            ids = ", ".join(m["MessageId"] for m in messages)
+            logger.error("Could not delete messages %s from %s (%r): SQS delivers them again.", ids, url, error)
+            return
+        for failure in failed:
+            logger.warning(
+                "Message %s in %s was not deleted (%s: %s): SQS may deliver it again.",
+                messages[int(failure["Id"])]["MessageId"],
                 url,
                 failure["Code"],
                 failure.get("Message"),
