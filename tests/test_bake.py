@@ -69,3 +69,16 @@ def test_the_end_to_end_suite_passes_on_the_host(baked_matrix, worker_environmen
     result = run(["make", "e2e"], cwd=baked_matrix[variant], env=worker_environment, timeout=1200)
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-4000:]
     assert re.search(rf"\b{E2E_TESTS} passed", result.stdout) and "skipped" not in result.stdout, result.stdout[-3000:]
+
+
+def test_make_bench_prints_its_table_on_the_default_bake(baked_matrix, worker_environment, capsys):
+    """The benchmark runs once, on the default bake, and its table goes to the log. It asserts the
+    table is there, never a speed: figures on a shared machine are for reading."""
+    result = run(["make", "bench"], cwd=baked_matrix["defaults"], env=worker_environment, timeout=1200)
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-4000:]
+    table = result.stdout[result.stdout.index("path ") :] if "path " in result.stdout else ""
+    for path in ("producer", "worker -c 2", "platform ingest"):
+        assert path in table, result.stdout[-3000:]
+    with capsys.disabled():
+        print(f"\n--- make bench (default bake) ---\n{table}")
+

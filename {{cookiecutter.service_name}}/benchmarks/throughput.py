@@ -1,0 +1,227 @@
+"""How fast the worker, a producer and the platform's ingest go, each against raw SQS in the same run.
+
+    make bench                 # or: python -m benchmarks.throughput [--repetitions 3] [--tasks 200]
+
+Starts LocalStack and a Postgres with the stack's SQL on this machine, as the
+end-to-end tests do (E2E_STACK=compose uses a running `docker compose up`).
+Each repetition measures, on queues of its own:
+
+- producer: ``send_task`` after ``setup_app`` (both copies) vs serial ``send_message``;
+- worker: ``celery worker -c 2`` draining its queue with results in Postgres,
+  from "ready" to the last result stored, vs a receive(10) + DeleteMessageBatch drain;
+- ingest: the sync-tasks stub storing the platform copies, from "Consuming" to
+  the last row, vs the same raw drain on a FIFO queue.
+
+The machine may be busy: read the ratios, each of a path to the baseline taken
+just before it. This is a benchmark, not a test: it prints figures and never
+fails on a slow machine.
+"""
+
+import argparse
+import contextlib
+import os
+import statistics
+import sys
+import time
+import uuid
+
+import psycopg2
+from celery import Celery
+from localstack_client.session import Session
+
+from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.tasks import count_words
+from {{ cookiecutter.package_name }}.toolbox import setup_app
+from tests.harness import localstack, postgres, stack
+
+TEXT = "the quick brown fox jumps over the lazy dog " * 4
+#: Seconds one measured drain may take before it is reported as unfinished.
+DRAIN_TIMEOUT = 300
+
+
+class Stack:
+    """Where LocalStack and the platform database are, and how to start a service against them."""
+
+    def __init__(self, localstack_host, db_host, db_port, logs):
+        self.values = stack.settings()
+        self.localstack_host, self.db_host, self.db_port, self.logs = localstack_host, db_host, db_port, logs
+        self.sqs = Session(localstack_host=localstack_host, region_name=Settings.AWS_REGION).client("sqs")
+        password = self.values["PLATFORM_DB_PASS"]
+        self.platform_dsn = f"postgresql://cadasta_platform:{password}@{db_host}:{db_port}/cadasta"
+
+    def environment(self, service, prefix):
+        environment = stack.on_host(stack.environment(service, self.values), self.localstack_host, *self.db)
+        return {**environment, "QUEUE_PREFIX": prefix}
+
+    @property
+    def db(self):
+        return self.db_host, self.db_port
+
+    def service(self, name, prefix, *arguments):
+        log = self.logs / f"{name}-{prefix}.log"
+        return stack.Process(name, [*stack.command(name), *arguments], self.environment(name, prefix), log)
+
+    def count(self, sql, ids):
+        with contextlib.closing(psycopg2.connect(self.platform_dsn)) as connection, connection.cursor() as cursor:
+            cursor.execute(sql, (list(ids),))
+            return cursor.fetchone()[0]
+
+
+@contextlib.contextmanager
+def running_stack(logs):
+    if os.environ.get("E2E_STACK") == "compose":
+        values = stack.settings()
+        yield Stack(f"localhost:{values['LOCALSTACK_PORT']}", "localhost", int(values["POSTGRES_PORT"]), logs)
+        return
+    values = stack.settings()
+    database = stack.environment("postgres", values)
+    print("Starting LocalStack (the first run installs it, about a minute) and Postgres ...", flush=True)
+    with (
+        localstack.running() as localstack_host,
+        postgres.running(stack.init_sql_dir(), database["POSTGRES_DB"], database) as server,
+    ):
+        yield Stack(localstack_host, server.host, server.port, logs)
+
+
+# -- Raw baselines: boto3 alone ------------------------------------------------
+
+
+def scratch_queue(bench, fifo=False):
+    name = f"bench{uuid.uuid4().hex[:10]}" + (".fifo" if fifo else "")
+    attributes = {"FifoQueue": "true"} if fifo else {}
+    return bench.sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+
+
+def fill(bench, url, count, body, fifo=False):
+    for start in range(0, count, 10):
+        entries = [{"Id": str(n), "MessageBody": body} for n in range(min(10, count - start))]
+        if fifo:
+            for entry in entries:
+                entry.update(MessageGroupId=uuid.uuid4().hex, MessageDeduplicationId=uuid.uuid4().hex)
+        bench.sqs.send_message_batch(QueueUrl=url, Entries=entries)
+
+
+def raw_drain(bench, count, fifo=False):
+    """Messages per second drained by receive(10) + DeleteMessageBatch."""
+    url = scratch_queue(bench, fifo)
+    fill(bench, url, count, TEXT, fifo)
+    drained, started = 0, time.perf_counter()
+    while drained < count:
+        messages = bench.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
+        if messages:
+            entries = [{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)]
+            bench.sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+            drained += len(messages)
+    rate = count / (time.perf_counter() - started)
+    bench.sqs.delete_queue(QueueUrl=url)
+    return rate
+
+
+def raw_send(bench, count, body):
+    """Messages per second sent one at a time with send_message."""
+    url = scratch_queue(bench)
+    started = time.perf_counter()
+    for _ in range(count):
+        bench.sqs.send_message(QueueUrl=url, MessageBody=body)
+    rate = count / (time.perf_counter() - started)
+    bench.sqs.delete_queue(QueueUrl=url)
+    return rate
+
+
+# -- The paths -------------------------------------------------------------------
+
+
+def producer_app(bench, prefix):
+    for name, value in bench.environment("worker", prefix).items():
+        os.environ[name] = value
+    app = Celery(f"bench-{prefix}", set_as_current=False)
+    app.config_from_object(Settings())
+    setup_app(app)
+    return app
+
+
+def produce(app, count):
+    """Tasks per second sent by send_task, and their ids."""
+    ids, started = [], time.perf_counter()
+    for _ in range(count):
+        ids.append(app.send_task(count_words.name, args=[TEXT]).id)
+    return count / (time.perf_counter() - started), ids
+
+
+def drain_with(process, ready_text, done):
+    """Items per second a service handles, from ``ready_text`` in its log until ``done()`` is true."""
+    process.start()
+    try:
+        wait_for(lambda: ready_text in process.log(since_start=True), 120, process)
+        started = time.perf_counter()
+        wait_for(done, DRAIN_TIMEOUT, process)
+        return time.perf_counter() - started
+    finally:
+        process.stop()
+
+
+def wait_for(condition, timeout, process):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if process.process.poll() is not None:
+            raise RuntimeError(f"{process.name} exited; its log ends:\n{process.log()[-3000:]}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{process.name} did not finish within {timeout} s")
+        time.sleep(0.05)
+
+
+def repetition(bench, tasks):
+    prefix = f"bench{uuid.uuid4().hex[:10]}"
+    body = TEXT * 8  # about the size of a task message
+    figures = {}
+    baseline = raw_send(bench, tasks, body)
+    rate, ids = produce(producer_app(bench, prefix), tasks)
+    figures["producer: send_task, two copies"] = (rate, baseline)
+
+    baseline = raw_drain(bench, tasks)
+    worker = bench.service("worker", prefix, "--pool", "prefork", "--concurrency", "2")
+    stored = "SELECT count(*) FROM celery_taskmeta WHERE task_id = ANY(%s) AND status = 'SUCCESS'"
+    seconds = drain_with(worker, " ready.", lambda: bench.count(stored, ids) == len(ids))
+    figures["worker -c 2, results in Postgres"] = (tasks / seconds, baseline)
+
+    baseline = raw_drain(bench, tasks, fifo=True)
+    stub = bench.service("sync-tasks", prefix)
+    rows = "SELECT count(*) FROM platform_task WHERE task_id = ANY(%s)"
+    seconds = drain_with(stub, "Consuming", lambda: bench.count(rows, ids) == len(ids))
+    figures["platform ingest (sync-tasks stub)"] = (tasks / seconds, baseline)
+    return figures
+
+
+def spread(values):
+    return f"{min(values):8.1f} {statistics.median(values):8.1f} {max(values):8.1f}"
+
+
+def report(results):
+    print(f"\n{'path':<36} {'rate/s min   median      max':>28}   {'raw/s min   median      max':>28}   ratio (median)")
+    for path in results[0]:
+        rates = [figures[path][0] for figures in results]
+        baselines = [figures[path][1] for figures in results]
+        ratios = [rate / baseline for rate, baseline in zip(rates, baselines, strict=True)]
+        print(f"{path:<36} {spread(rates):>28}   {spread(baselines):>28}   {statistics.median(ratios):.3f}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--tasks", type=int, default=200, help="tasks (and raw messages) per measurement")
+    arguments = parser.parse_args(argv)
+    logs = stack.PROJECT_ROOT / ".bench-logs"
+    logs.mkdir(exist_ok=True)
+    with running_stack(logs) as bench:
+        results = []
+        for number in range(1, arguments.repetitions + 1):
+            print(f"repetition {number} of {arguments.repetitions} ...", flush=True)
+            results.append(repetition(bench, arguments.tasks))
+    report(results)
+    print(f"\nLogs of the services measured: {logs}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
