@@ -81,4 +81,3 @@ def test_make_bench_prints_its_table_on_the_default_bake(baked_matrix, worker_en
         assert path in table, result.stdout[-3000:]
     with capsys.disabled():
         print(f"\n--- make bench (default bake) ---\n{table}")
-
