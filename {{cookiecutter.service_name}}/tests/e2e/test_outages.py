@@ -36,6 +36,16 @@ def queue_names(sqs):
     return {url.rsplit("/", 1)[1][len(sqs.prefix) + 1 :] for url in urls}
 
 
+def stop_until_unhealthy(broker, service, heartbeat):
+    """Stop the broker once ``service`` is healthy; seconds until its health check fails."""
+    wait_until(lambda: stack.is_healthy(heartbeat), 15, lambda: f"{service.name}'s health check never passed")
+    broker.stop()
+    stopped_at = time.monotonic()
+    still = f"{service.name}'s health check still passes with the broker down; its log ends:\n"
+    wait_until(lambda: not stack.is_healthy(heartbeat), UNHEALTHY_WITHIN, lambda: still + service.log()[-3000:])
+    return time.monotonic() - stopped_at
+
+
 def test_the_worker_consumes_again_after_the_broker_comes_back_empty(
     broker, stack_env, start_worker, tmp_path, monkeypatch
 ):
@@ -51,16 +61,7 @@ def test_the_worker_consumes_again_after_the_broker_comes_back_empty(
     producer = producer_app(environment, monkeypatch)
     producer.send_task(SLEEP, args=["held", 3])
     runs.wait_for("start", ["held"], 30)
-    wait_until(lambda: stack.is_healthy(heartbeat), 15, lambda: "the worker's health check never passed")
-
-    broker.stop()
-    stopped_at = time.monotonic()
-    wait_until(
-        lambda: not stack.is_healthy(heartbeat),
-        UNHEALTHY_WITHIN,
-        lambda: f"the health check still passes with the broker down; the worker log ends:\n{worker.log()[-3000:]}",
-    )
-    unhealthy_after = time.monotonic() - stopped_at
+    unhealthy_after = stop_until_unhealthy(broker, worker, heartbeat)
     assert worker.process.poll() is None, "the worker exited during the outage"
     runs.wait_for("end", ["held"], 30)  # the task it held ran to the end
 
@@ -100,15 +101,7 @@ def test_the_stub_consumes_again_after_the_broker_comes_back_empty(broker, platf
     stub.log_path = tmp_path / "stub.log"
     stub.start().wait_for_log("Consuming")
     try:
-        wait_until(lambda: stack.is_healthy(heartbeat), 15, lambda: "the stub's health check never passed")
-        broker.stop()
-        stopped_at = time.monotonic()
-        wait_until(
-            lambda: not stack.is_healthy(heartbeat),
-            UNHEALTHY_WITHIN,
-            lambda: f"the stub's health check still passes with the broker down; its log ends:\n{stub.log()[-3000:]}",
-        )
-        unhealthy_after = time.monotonic() - stopped_at
+        unhealthy_after = stop_until_unhealthy(broker, stub, heartbeat)
         broker.start()
         back_at = time.monotonic()
         sqs = SqsQueues(broker.host, prefix, Settings.AWS_REGION)

@@ -261,39 +261,23 @@ def test_a_worker_whose_result_database_refuses_it_exits_at_start_up(platform, t
     print(f"\nwrong RESULT_DB_PASS: exit code {code} after {took:.1f} s, never ready")
 
 
-@pytest.mark.parametrize(
-    "statement",
-    [
+#: What each service role may not do, by role: every one is attempted and must be refused.
+REFUSED = {
+    "worker": [
+        # The platform's task table.
         "SELECT * FROM platform_task",
         "INSERT INTO platform_task (task_id, type, input, options) VALUES ('x', 'x', '{}', '{}')",
         "UPDATE platform_task SET type = 'x'",
         "DELETE FROM platform_task",
         "CREATE TABLE worker_owned (id int)",
-    ],
-)
-def test_the_worker_role_cannot_touch_the_task_table(platform, statement):
-    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
-        platform.query(statement, dsn=platform.worker_dsn)
-
-
-@pytest.mark.parametrize(
-    "statement",
-    [
+        # The result tables beyond their rows, and the platform's view.
         "CREATE TEMP TABLE scratch (id int)",
         "DROP TABLE celery_taskmeta",
         "TRUNCATE celery_taskmeta",
         "ALTER TABLE celery_taskmeta ADD COLUMN extra int",
         "SELECT * FROM tracked_task",
     ],
-)
-def test_the_worker_role_keeps_to_the_rows_of_the_result_tables(platform, statement):
-    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
-        platform.query(statement, dsn=platform.worker_dsn)
-
-
-@pytest.mark.parametrize(
-    "statement",
-    [
+    "platform": [
         "DROP TABLE celery_taskmeta",
         "TRUNCATE celery_taskmeta",
         "UPDATE celery_taskmeta SET status = 'x'",
@@ -302,16 +286,24 @@ def test_the_worker_role_keeps_to_the_rows_of_the_result_tables(platform, statem
         "CREATE TABLE platform_owned (id int)",
         "CREATE TEMP TABLE scratch (id int)",
     ],
+}
+
+
+def role_dsn(platform, role):
+    return {"worker": platform.worker_dsn, "platform": platform.platform_dsn}[role]
+
+
+@pytest.mark.parametrize(
+    ("role", "statement"), [(role, statement) for role, statements in REFUSED.items() for statement in statements]
 )
-def test_the_platform_role_cannot_drop_or_change_the_schema_or_the_results(platform, statement):
+def test_each_service_role_is_refused_what_it_may_not_do(platform, role, statement):
     with pytest.raises(psycopg2.errors.InsufficientPrivilege):
-        platform.query(statement)
+        platform.query(statement, dsn=role_dsn(platform, role))
 
 
 @pytest.mark.parametrize("role", ["worker", "platform"])
 def test_the_service_roles_cannot_connect_to_other_databases(platform, role):
-    dsn = {"worker": platform.worker_dsn, "platform": platform.platform_dsn}[role]
-    elsewhere = dsn.rsplit("/", 1)[0] + "/postgres"
+    elsewhere = role_dsn(platform, role).rsplit("/", 1)[0] + "/postgres"
     with pytest.raises(psycopg2.OperationalError, match='permission denied for database "postgres"'):
         psycopg2.connect(elsewhere).close()
 

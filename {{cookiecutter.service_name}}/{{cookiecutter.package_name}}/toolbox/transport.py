@@ -296,13 +296,14 @@ class Channel(TopologyMixin, SQS.Channel):
             info = self.qos.get(delivery_tag).delivery_info
             message, url = info["sqs_message"], info["sqs_queue"]
         except KeyError:
-            return super().basic_ack(delivery_tag, multiple=multiple)
+            super().basic_ack(delivery_tag, multiple=multiple)
+        else:
+            if self._deleter is None:
+                self._deleter = Deleter(self)
+            self._deleter.add(url, message)
+            virtual.Channel.basic_ack(self, delivery_tag)  # the QoS bookkeeping alone
         finally:
             self.slot_freed()
-        if self._deleter is None:
-            self._deleter = Deleter(self)
-        self._deleter.add(url, message)
-        virtual.Channel.basic_ack(self, delivery_tag)  # the QoS bookkeeping alone
 
     def basic_reject(self, delivery_tag, requeue=False):
         try:
