@@ -5,6 +5,8 @@ the platform does: type, input {args, kwargs}, options (message properties plus
 the eta, expires, retries and timelimit headers), parent, root, and creator and
 related object when the properties carry them.
 
+- In batches: what one receive brings (up to ten messages) is stored in one
+  transaction, then deleted from SQS in one request.
 - Idempotent: the same message twice makes one row.
 - The database unreachable: the message is not acknowledged; SQS delivers it
   again a few seconds later (longer each time), until the row is stored.
@@ -28,6 +30,7 @@ from types import NoneType
 import psycopg2
 from kombu import Connection, Queue
 from kombu.mixins import ConsumerMixin
+from psycopg2.extras import execute_values
 
 from {{ cookiecutter.package_name }}.toolbox import Config
 
@@ -48,13 +51,15 @@ ESCAPED_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
 #: Columns of platform_task that hold text of at most this many characters.
 LINK_COLUMN_LENGTH = 255
 
-INSERT_TASK = """
+#: One statement for every row of a batch; the same task twice in it is still one row.
+INSERT_TASKS = """
     INSERT INTO platform_task
         (task_id, type, input, options, parent_id, root_id, creator_id, related_content_type, related_object_id)
-    VALUES (%(task_id)s, %(type)s, %(input)s, %(options)s, %(parent_id)s, %(root_id)s, %(creator_id)s,
-            %(related_content_type)s, %(related_object_id)s)
+    VALUES %s
     ON CONFLICT (task_id) DO NOTHING
 """
+TASK_VALUES = """(%(task_id)s, %(type)s, %(input)s, %(options)s, %(parent_id)s, %(root_id)s, %(creator_id)s,
+    %(related_content_type)s, %(related_object_id)s)"""
 INSERT_UNDECODABLE = "INSERT INTO platform_undecodable_message (message_id, body, error) VALUES (%s, %s, %s)"
 
 
@@ -134,8 +139,15 @@ class TaskTable:
         self.connection = None
         self.retry_at = 0.0
 
-    def write(self, statement, parameters):
-        """Run one statement in its own transaction.
+    def insert_tasks(self, rows):
+        """Store ``rows`` in one transaction (see ``run``)."""
+        self.run(lambda cursor: execute_values(cursor, INSERT_TASKS, rows, template=TASK_VALUES, page_size=len(rows)))
+
+    def keep_undecodable(self, message_id, body, error):
+        self.run(lambda cursor: cursor.execute(INSERT_UNDECODABLE, (message_id, body, error)))
+
+    def run(self, statements):
+        """Run ``statements(cursor)`` in one transaction.
 
         Raises DatabaseUnavailable when the database cannot be reached, and
         Undecodable when it refuses these values (they never will fit).
@@ -146,7 +158,7 @@ class TaskTable:
             if self.connection is None:
                 self.connection = psycopg2.connect(self.dsn, connect_timeout=5)
             with self.connection, self.connection.cursor() as cursor:
-                cursor.execute(statement, parameters)
+                statements(cursor)
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as error:
             self.close()
             self.retry_at = time.monotonic() + RECONNECT_PAUSE
@@ -169,10 +181,14 @@ class SyncTasks(ConsumerMixin):
         self.heartbeat_file = Path(heartbeat_file) if heartbeat_file else None
         self.channel = None
         self.answered_at = time.monotonic()
+        self.batch = []  # messages received and not yet stored
 
     def get_consumers(self, Consumer, channel):
         # on_message gets the raw message, so a body that does not decode is ours to handle.
-        return [Consumer(queues=[self.queue], on_message=self.on_message, accept=["json"], prefetch_count=10)]
+        return [Consumer(queues=[self.queue], on_message=self.received, accept=["json"], prefetch_count=10)]
+
+    def received(self, message):
+        self.batch.append(message)  # stored with the rest of its receive, in on_iteration
 
     def on_consume_ready(self, connection, channel, consumers, **kwargs):
         logger.info("Consuming %s", self.queue.name)
@@ -180,8 +196,10 @@ class SyncTasks(ConsumerMixin):
         self.on_iteration()
 
     def on_iteration(self):
-        """Touch the heartbeat file while receives answer: kombu reconnects on every failure, and each new
-        channel starts afresh, so the last answer is remembered across channels."""
+        """Called between receives: store what the last one brought, then touch the heartbeat file."""
+        self.store_batch()
+        # kombu reconnects on every failure, and each new channel starts afresh,
+        # so the last answer is remembered across channels.
         answered = getattr(self.channel, "alive_at", None)
         if answered is not None:
             self.answered_at = max(self.answered_at, answered)
@@ -189,30 +207,71 @@ class SyncTasks(ConsumerMixin):
         if self.heartbeat_file and time.monotonic() - self.answered_at <= window:
             self.heartbeat_file.touch()
 
-    def on_message(self, message):
-        identifier = message_id(message)
-        try:
+    def on_consume_end(self, connection, channel):
+        self.store_batch()  # stopping: what was received is stored and acknowledged, or given back
+
+    def store_batch(self):
+        """Store the messages received since the last call in one transaction, then acknowledge them.
+
+        The transport deletes acknowledged messages from SQS in one
+        DeleteMessageBatch. When the table refuses the batch, each message is
+        stored on its own, so only those it refuses are kept aside.
+        """
+        messages, self.batch = self.batch, []
+        rows = []
+        for message in messages:
             try:
-                row = task_row(message)
-                identifier = row["task_id"]
-                self.table.write(INSERT_TASK, row)
-                logger.info("task %s %s parent=%s root=%s", identifier, row["type"], row["parent_id"], row["root_id"])
+                rows.append((message, task_row(message)))
             except Undecodable as error:
-                logger.error("Cannot store message %s as a task: %s", identifier, error)
-                self.keep(message, error)
-        except DatabaseUnavailable as error:
-            logger.warning("Database unavailable (%s); message %s not acknowledged, it comes back", error, identifier)
-            release(message)
+                self.keep(message, message_id(message), error)
+        if not rows:
             return
+        try:
+            self.table.insert_tasks([row for _, row in rows])
+        except Undecodable:
+            for message, row in rows:
+                self.store_one(message, row)
+            return
+        except DatabaseUnavailable as error:
+            for message, row in rows:
+                self.give_back(message, row["task_id"], error)
+            return
+        for message, row in rows:
+            self.stored(message, row)
+
+    def store_one(self, message, row):
+        try:
+            self.table.insert_tasks([row])
+        except Undecodable as error:
+            self.keep(message, row["task_id"], error)
+        except DatabaseUnavailable as error:
+            self.give_back(message, row["task_id"], error)
+        else:
+            self.stored(message, row)
+
+    @staticmethod
+    def stored(message, row):
+        logger.info("task %s %s parent=%s root=%s", row["task_id"], row["type"], row["parent_id"], row["root_id"])
         message.ack()
 
-    def keep(self, message, error):
+    def keep(self, message, identifier, error):
+        """Keep a message that is not a task the table can hold in platform_undecodable_message, and go on."""
+        logger.error("Cannot store message %s as a task: %s", identifier, error)
         body = readable(message.body)
         try:
-            self.table.write(INSERT_UNDECODABLE, (message_id(message), body.replace("\x00", "\\0"), str(error)))
+            self.table.keep_undecodable(message_id(message), body.replace("\x00", "\\0"), str(error))
         except Undecodable as refused:
             # Not even the record of it fits: this log line is all that is left of it.
             logger.error("Cannot keep message %s (%s); its body was: %r", message_id(message), refused, body)
+        except DatabaseUnavailable as unavailable:
+            self.give_back(message, identifier, unavailable)
+            return
+        message.ack()
+
+    @staticmethod
+    def give_back(message, identifier, error):
+        logger.warning("Database unavailable (%s); message %s not acknowledged, it comes back", error, identifier)
+        release(message)
 
 
 def readable(body):
@@ -263,6 +322,8 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: setattr(stub, "should_stop", True))
     try:
         stub.run()
+    except KeyboardInterrupt:  # Ctrl-C: what was received and not stored comes back from SQS
+        logger.info("Interrupted; stopping.")
     finally:
         stub.table.close()
         connection.release()

@@ -173,6 +173,29 @@ def test_a_task_the_table_refuses_is_kept_and_sync_tasks_goes_on(platform, produ
     platform.wait_for_task_and_result(after.id)
 
 
+def test_a_refused_task_in_a_batch_is_kept_and_the_rest_of_the_batch_is_stored(platform, producer):
+    # Sent while the stub is stopped, so that it receives them together and stores them in one transaction.
+    marker = f"batch-{uuid.uuid4()}"
+    good = [str(uuid.uuid4()) for _ in range(9)]
+    platform.stop_sync_tasks()
+    try:
+        with producer.connection_for_write() as connection:
+            publisher = connection.Producer(serializer="json")
+            for task_id in [*good[:4], "t" * 200, *good[4:]]:  # the long id does not fit platform_task.task_id
+                headers, properties, body, _ = producer.amqp.as_task_v2(task_id, COUNT_WORDS, args=[marker], kwargs={})
+                publisher.publish(
+                    body, exchange="", routing_key=PLATFORM, headers=headers, declare=[producer.amqp.queues[PLATFORM]]
+                )
+    finally:
+        platform.start_sync_tasks()
+    stored = "SELECT count(*) AS n FROM platform_task WHERE task_id = ANY(%s)"
+    wait_until(lambda: platform.query(stored, good)[0]["n"] == len(good), 60, lambda: "the good tasks were not stored")
+    kept = "SELECT error FROM platform_undecodable_message WHERE body LIKE %s"
+    rows = wait_until(lambda: platform.query(kept, f"%{marker}%"), 60, lambda: "the refused task was not kept")
+    assert len(rows) == 1 and "the task table refuses it" in rows[0]["error"]
+    wait_until(lambda: platform.sqs.is_drained(PLATFORM), 60, lambda: "the batch was not acknowledged")
+
+
 def test_a_killed_sync_tasks_gives_its_messages_back_whoever_made_the_queue(platform, producer, tmp_path):
     if not isinstance(platform, HostPlatform):
         pytest.skip("needs a sync-tasks process the tests start themselves")
