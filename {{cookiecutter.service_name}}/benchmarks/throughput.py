@@ -12,6 +12,9 @@ Each repetition measures, on queues of its own:
 - ingest: the sync-tasks stub storing the platform copies, from "Consuming" to
   the last row, vs the same raw drain on a FIFO queue.
 
+Then it times a worker from start to "ready", and counts the SQS requests an
+idle worker makes in a minute, through a proxy that counts them by operation.
+
 The machine may be busy: read the ratios, each of a path to the baseline taken
 just before it. This is a benchmark, not a test: it prints figures and never
 fails on a slow machine.
@@ -34,9 +37,14 @@ from {{ cookiecutter.package_name }}.tasks import count_words
 from {{ cookiecutter.package_name }}.toolbox import setup_app
 from tests.harness import localstack, postgres, stack
 
+from .request_counter import RequestCounter
+
 TEXT = "the quick brown fox jumps over the lazy dog " * 4
 #: Seconds one measured drain may take before it is reported as unfinished.
 DRAIN_TIMEOUT = 300
+#: Seconds an idle worker runs after "ready" before its requests are counted (its first polls).
+IDLE_SETTLE = 2
+START_TO_READY = "worker start to ready"
 
 
 class Stack:
@@ -49,17 +57,20 @@ class Stack:
         password = self.values["PLATFORM_DB_PASS"]
         self.platform_dsn = f"postgresql://cadasta_platform:{password}@{db_host}:{db_port}/cadasta"
 
-    def environment(self, service, prefix):
-        environment = stack.on_host(stack.environment(service, self.values), self.localstack_host, *self.db)
+    def environment(self, service, prefix, sqs_address=None):
+        """The service's compose environment on this host; ``sqs_address`` stands in for LocalStack's."""
+        sqs_address = sqs_address or self.localstack_host
+        environment = stack.on_host(stack.environment(service, self.values), sqs_address, *self.db)
         return {**environment, "QUEUE_PREFIX": prefix}
 
     @property
     def db(self):
         return self.db_host, self.db_port
 
-    def service(self, name, prefix, *arguments):
+    def service(self, name, prefix, *arguments, sqs_address=None):
         log = self.logs / f"{name}-{prefix}.log"
-        return stack.Process(name, [*stack.command(name), *arguments], self.environment(name, prefix), log)
+        environment = self.environment(name, prefix, sqs_address)
+        return stack.Process(name, [*stack.command(name), *arguments], environment, log)
 
     def count(self, sql, ids):
         with contextlib.closing(psycopg2.connect(self.platform_dsn)) as connection, connection.cursor() as cursor:
@@ -151,13 +162,14 @@ def produce(app, count):
 
 
 def drain_with(process, ready_text, done):
-    """Items per second a service handles, from ``ready_text`` in its log until ``done()`` is true."""
+    """Seconds from starting a service to ``ready_text`` in its log, and from there until ``done()`` is true."""
+    started = time.perf_counter()
     process.start()
     try:
         wait_for(lambda: ready_text in process.log(since_start=True), 120, process)
-        started = time.perf_counter()
+        ready = time.perf_counter()
         wait_for(done, DRAIN_TIMEOUT, process)
-        return time.perf_counter() - started
+        return ready - started, time.perf_counter() - ready
     finally:
         process.stop()
 
@@ -183,34 +195,59 @@ def repetition(bench, tasks):
     baseline = raw_drain(bench, tasks)
     worker = bench.service("worker", prefix, "--pool", "prefork", "--concurrency", "2")
     stored = "SELECT count(*) FROM celery_taskmeta WHERE task_id = ANY(%s) AND status = 'SUCCESS'"
-    seconds = drain_with(worker, " ready.", lambda: bench.count(stored, ids) == len(ids))
+    to_ready, seconds = drain_with(worker, " ready.", lambda: bench.count(stored, ids) == len(ids))
     figures["worker -c 2, results in Postgres"] = (tasks / seconds, baseline)
+    figures[START_TO_READY] = to_ready
 
     baseline = raw_drain(bench, tasks, fifo=True)
     stub = bench.service("sync-tasks", prefix)
     rows = "SELECT count(*) FROM platform_task WHERE task_id = ANY(%s)"
-    seconds = drain_with(stub, "Consuming", lambda: bench.count(rows, ids) == len(ids))
+    _, seconds = drain_with(stub, "Consuming", lambda: bench.count(rows, ids) == len(ids))
     figures["platform ingest (sync-tasks stub)"] = (tasks / seconds, baseline)
     return figures
 
 
-def spread(values):
-    return f"{min(values):8.1f} {statistics.median(values):8.1f} {max(values):8.1f}"
+def idle_requests(bench, seconds):
+    """SQS requests per minute, by operation, of a worker that has nothing to do."""
+    host, port = bench.localstack_host.rsplit(":", 1)
+    counter = RequestCounter(host, int(port))
+    worker = bench.service("worker", f"idle{uuid.uuid4().hex[:10]}", sqs_address=counter.address)
+    worker.start()
+    try:
+        wait_for(lambda: " ready." in worker.log(since_start=True), 120, worker)
+        time.sleep(IDLE_SETTLE)
+        counter.reset()
+        time.sleep(seconds)
+        counts = counter.snapshot()
+    finally:
+        worker.stop()
+        counter.close()
+    return {operation: count * 60 / seconds for operation, count in counts.items()}
 
 
-def report(results):
+def spread(values, digits=1):
+    return f"{min(values):8.{digits}f} {statistics.median(values):8.{digits}f} {max(values):8.{digits}f}"
+
+
+def report(results, idle):
     print(f"\n{'path':<36} {'rate/s min   median      max':>28}   {'raw/s min   median      max':>28}   ratio (median)")
-    for path in results[0]:
+    for path in [path for path in results[0] if path != START_TO_READY]:
         rates = [figures[path][0] for figures in results]
         baselines = [figures[path][1] for figures in results]
         ratios = [rate / baseline for rate, baseline in zip(rates, baselines, strict=True)]
         print(f"{path:<36} {spread(rates):>28}   {spread(baselines):>28}   {statistics.median(ratios):.3f}")
+    print(f"\n{START_TO_READY + ', s':<36} {spread([figures[START_TO_READY] for figures in results], 2):>28}")
+    if idle is not None:
+        total = sum(idle.values())
+        operations = ", ".join(f"{name} {rate:.1f}" for name, rate in sorted(idle.items()))
+        print(f"{'idle worker, SQS requests/minute':<36} {total:>8.1f}   ({operations or 'none'})")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--tasks", type=int, default=200, help="tasks (and raw messages) per measurement")
+    parser.add_argument("--idle-seconds", type=float, default=60, help="how long to count an idle worker's requests")
     arguments = parser.parse_args(argv)
     logs = stack.PROJECT_ROOT / ".bench-logs"
     logs.mkdir(exist_ok=True)
@@ -219,7 +256,11 @@ def main(argv=None):
         for number in range(1, arguments.repetitions + 1):
             print(f"repetition {number} of {arguments.repetitions} ...", flush=True)
             results.append(repetition(bench, arguments.tasks))
-    report(results)
+        idle = None
+        if arguments.idle_seconds > 0:
+            print(f"counting an idle worker's requests for {arguments.idle_seconds:.0f} s ...", flush=True)
+            idle = idle_requests(bench, arguments.idle_seconds)
+    report(results, idle)
     print(f"\nLogs of the services measured: {logs}")
 
 
