@@ -6,9 +6,9 @@
   the exchange and its bindings, from the ``topology`` transport option that
   ``Config`` derives from ``task_queues``: every connection, process and
   thread, and publishes that bypass Celery's router.
-- Publishing: every copy checked against its queue's size limit before any
-  is sent, the copies sent at once, the platform's sent again should only it
-  fail, a loud error naming what was sent (``DeliveringTopicExchange``).
+- Publishing: the platform's copy first, every copy checked against its
+  queue's size limit before any is sent, a loud error naming what was sent
+  (``DeliveringTopicExchange``).
 - Visibility: every receive sets the timeout, and held messages are renewed
   (``VisibilityKeeper``); a requeued message goes back to its own queue only.
 - Dead letters: every work queue gets ``<name>-dlq`` when it is created.
@@ -86,16 +86,12 @@ class MessageTooLargeError(PublishError):
 class PartialPublishError(PublishError):
     """Some copies of the message were sent and another was not."""
 
-    def __init__(self, task_id, sent, failed, error, tracked=True):
+    def __init__(self, task_id, sent, failed, error):
         self.task_id, self.sent, self.failed = task_id, list(sent), failed
-        if tracked:
-            consequence = (
-                "The platform tracks it but no worker will run it: send it again with the same task id "
-                "(the platform keeps one row per id)."
-            )
-        else:
-            consequence = "A worker runs it but the platform does not track it; sending it again would run it twice."
-        super().__init__(f"Task {task_id}: sent to {', '.join(sent)}, but not to {failed} ({error!r}). {consequence}")
+        super().__init__(
+            f"Task {task_id}: sent to {', '.join(sent)}, but not to {failed} ({error!r}). The platform tracks it "
+            "but no worker will run it: send it again with the same task id (the platform keeps one row per id)."
+        )
 
 
 def topology(exchange: Any, queues: Iterable[Any]) -> dict[str, Any]:
@@ -131,16 +127,14 @@ class OrderedTopicExchange(virtual_exchange.TopicExchange):
 
 
 class DeliveringTopicExchange(OrderedTopicExchange):
-    """Every copy of a task, or a loud error that says which were sent.
+    """Both copies of a task, or a loud error that says which were sent.
 
-    kombu sends one copy per bound queue, one after the other, and stops at the
-    first failure. Here every copy is checked against its queue's size limit
-    before anything is sent; then the copies go out at once, the platform's
-    from threads of their own, so a publish takes about one SendMessage, not
-    two. A platform copy that fails while another was sent is sent once more
-    (the platform keeps one row per task id, so a second copy is harmless), so
-    that a task that runs is tracked. What still fails is a loud error naming
-    what was sent.
+    kombu sends one copy per bound queue, one after the other, in no fixed
+    order, and stops at the first failure. Here every copy is checked against
+    its queue's size limit before anything is sent; then the platform's copy
+    goes first, so a task that runs is always tracked, and a failure after it
+    names what was sent. Re-sending with the same task id is safe: the platform
+    keeps one row per task id.
     """
 
     def deliver(self, message, exchange, routing_key, **kwargs):
@@ -148,58 +142,29 @@ class DeliveringTopicExchange(OrderedTopicExchange):
         if exchange != (channel.transport_options.get(TOPOLOGY_OPTION) or {}).get("exchange"):
             return super().deliver(message, exchange, routing_key, **kwargs)  # not the task exchange: kombu's way
         own, catch_all = self.targets(channel.get_table(exchange), routing_key)
-        catch_all = [q for q in catch_all if q != channel.deadletter_queue]
-        own = [q for q in own if q != channel.deadletter_queue]
+        targets = [q for q in catch_all + own if q != channel.deadletter_queue]  # the platform's copy first
         task_id = (message.get("headers") or {}).get("id")
-        if not own + catch_all:
+        if not targets:
             logger.error("Task %s: no queue is bound to %r on %r; nothing was sent.", task_id, routing_key, exchange)
             raise PublishError(f"Task {task_id}: no queue is bound to routing key {routing_key!r} on {exchange!r}.")
         size = channel.encoded_size(message)
-        too_large = {queue: limit for queue in catch_all + own if size > (limit := channel.size_limit(queue))}
+        too_large = {queue: limit for queue in targets if size > (limit := channel.size_limit(queue))}
         if too_large:
             limits = ", ".join(f"{queue} takes {limit}" for queue, limit in too_large.items())
             raise MessageTooLargeError(
                 f"Task {task_id}: its message is {size} bytes; {limits}. Nothing was sent. "
                 "Pass large data by reference (an object store key, a database id), not in the arguments."
             )
-        errors = send_at_once(channel, catch_all, own, message, kwargs)
-        if errors and len(errors) < len(catch_all + own):
-            for queue in [q for q in catch_all if q in errors]:  # a task that runs must be tracked: once more
-                if not send_at_once(channel, [], [queue], message, kwargs):
-                    del errors[queue]
-        if not errors:
-            return
-        sent = [queue for queue in catch_all + own if queue not in errors]
-        failed, error = next(iter(errors.items()))
-        if not sent:
-            raise error  # nothing sent: the caller (or kombu's retry) may simply try again
-        logger.error("Task %s: sent to %s but not to %s: %r", task_id, ", ".join(sent), failed, error)
-        raise PartialPublishError(task_id, sent, failed, error, tracked=failed not in catch_all) from error
-
-
-def send_at_once(channel, in_threads, here, message, kwargs):
-    """Send ``message`` to the queues ``in_threads`` from threads of their own and to ``here`` from this
-    one, all at once; the errors, by queue.
-
-    A thread per publish, not a pool: a pool's threads do not survive the fork
-    of a prefork worker, and a publish would wait on them for ever.
-    """
-    errors = {}
-
-    def send(queue):
-        try:
-            channel._put(queue, message, **kwargs)
-        except Exception as error:
-            errors[queue] = error
-
-    threads = [threading.Thread(target=send, args=(queue,), name="sqs-publish") for queue in in_threads]
-    for thread in threads:
-        thread.start()
-    for queue in here:
-        send(queue)
-    for thread in threads:
-        thread.join()
-    return errors
+        sent = []
+        for queue in targets:
+            try:
+                channel._put(queue, message, **kwargs)
+            except Exception as error:
+                if not sent:
+                    raise  # nothing sent: the caller (or kombu's retry) may simply try again
+                logger.error("Task %s: sent to %s but not to %s: %r", task_id, ", ".join(sent), queue, error)
+                raise PartialPublishError(task_id, sent, queue, error) from error
+            sent.append(queue)
 
 
 #: The key under which ``ReportingAsyncSQSConnection`` hands a failed receive to the channel.
