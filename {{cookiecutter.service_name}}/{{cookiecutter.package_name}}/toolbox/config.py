@@ -117,6 +117,11 @@ class Config(Mapping):
     result_backend = None
     #: The platform owns the schema; a worker's role may not create tables.
     database_create_tables_at_setup = False
+    # No ping before each write (Celery's default): it is a round trip per state
+    # stored, two per task. A connection the database dropped fails its write
+    # instead; Celery's backend then drops its engine and writes again
+    # (result_backend_always_retry, on by default for this backend).
+    database_engine_options = {"pool_pre_ping": False, "pool_recycle": 3600}
     task_default_queue = "celery"
     task_default_routing_key = "celery"
     task_default_exchange = "task_exchange"

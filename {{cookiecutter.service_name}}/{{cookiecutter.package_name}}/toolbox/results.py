@@ -22,6 +22,7 @@ from celery import states
 from celery._state import get_current_task
 from celery.backends.database import DatabaseBackend, session_cleanup
 from celery.exceptions import BackendStoreError, Reject
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,8 @@ class ResultBackend(DatabaseBackend):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.dialect = sqlalchemy.engine.make_url(self.url).get_backend_name()
+        self._upsert_statement: Any = None
+        self._upsert_columns: list[str] = []
         if not self.app.conf.database_create_tables_at_setup:
             # Celery would otherwise run CREATE TABLE checks and ALTER TABLE before a process's first
             # write, retrying for seconds when the database is down. The platform owns the schema.
@@ -50,25 +53,33 @@ class ResultBackend(DatabaseBackend):
         rule: a row that says SUCCESS is never written over (a task run again
         after a crash keeps its first result).
         """
-        insert = UPSERTS.get(self.dialect)
-        if insert is None:
+        statement = self._upsert()
+        if statement is None:
             return super()._store_result(task_id, result, state, traceback=traceback, request=request, **kwargs)
         row = self.task_cls(task_id)
         row.task_id = task_id
         self._update_result(row, result, state, traceback=traceback, request=request)
-        table = self.task_cls.__table__
-        values = {column.name: getattr(row, column.name, None) for column in table.columns if column.name != "id"}
-        statement = insert(table).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=[table.c.task_id],
-            set_={name: statement.excluded[name] for name in values if name != "task_id"},
-            where=table.c.status != states.SUCCESS,
-        )
         session = self.ResultSession()
         with session_cleanup(session):
-            session.execute(statement)
+            session.execute(statement, {name: getattr(row, name, None) for name in self._upsert_columns})
             session.commit()
         return None
+
+    def _upsert(self) -> Any:
+        """The upsert statement, built once: SQLAlchemy then compiles it once, and each write only binds values."""
+        if self._upsert_statement is None and self.dialect in UPSERTS:
+            table = self.task_cls.__table__
+            columns = [column for column in table.columns if column.name != "id"]
+            self._upsert_columns = [column.name for column in columns]
+            statement = UPSERTS[self.dialect](table).values(
+                {column.name: bindparam(column.name, type_=column.type) for column in columns}
+            )
+            self._upsert_statement = statement.on_conflict_do_update(
+                index_elements=[table.c.task_id],
+                set_={name: statement.excluded[name] for name in self._upsert_columns if name != "task_id"},
+                where=table.c.status != states.SUCCESS,
+            )
+        return self._upsert_statement
 
     def store_result(
         self, task_id: str, result: Any, state: str, traceback: Any = None, request: Any = None, **kwargs: Any
