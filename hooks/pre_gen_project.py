@@ -26,7 +26,7 @@ SQS_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 SERVICE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 PACKAGE = re.compile(r"^[a-z_][a-z0-9_]*$")
 # A package with one of these names would shadow a module the worker imports.
-SHADOWED = {"celery", "kombu", "boto3", "botocore", "sqlalchemy", "psycopg2", "tests", "toolbox"}
+SHADOWED = {"celery", "kombu", "boto3", "botocore", "sqlalchemy", "psycopg2", "tests", "toolbox", "local_stack", "benchmarks"}
 
 
 def split(answer):

@@ -27,26 +27,25 @@ def baked_matrix(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def worker_python(baked_matrix, tmp_path_factory):
-    """One virtual environment for the session, made by the baked README's own
-    install command (`pip install -e '.[test]'`) on the default project. Every
-    variant pins the same dependencies, and pytest imports each variant's
-    package from its own directory."""
+    """One virtual environment for the session, made as the baked README says (a venv, activated, then
+    `make install`: exactly uv.lock) on the default project. Every variant locks the same dependencies,
+    and pytest imports each variant's package from its own directory."""
     environment = tmp_path_factory.mktemp("worker-venv")
     venv.create(environment, with_pip=True)
-    python = environment / "bin" / "python"
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", ".[test]"],
-        cwd=baked_matrix["defaults"],
-        check=True,
-    )
-    return python
+    subprocess.run(["make", "install"], cwd=baked_matrix["defaults"], env=activated(environment), check=True)
+    return environment / "bin" / "python"
+
+
+def activated(environment):
+    """The process environment as `. <environment>/bin/activate` leaves it: the Makefile's commands find its
+    tools, and uv installs into it."""
+    path = f"{environment / 'bin'}{os.pathsep}{os.environ['PATH']}"
+    return {**os.environ, "VIRTUAL_ENV": str(environment), "PATH": path}
 
 
 @pytest.fixture(scope="session")
 def worker_environment(worker_python):
-    """The process environment with the shared virtual environment first on PATH,
-    as `. .venv/bin/activate` would leave it: the Makefile's commands find its tools."""
-    return {**os.environ, "PATH": f"{worker_python.parent}{os.pathsep}{os.environ['PATH']}"}
+    return activated(worker_python.parent.parent)
 
 
 def run(command, cwd, **kwargs):

@@ -1,14 +1,15 @@
 """Bake the matrix of answers: every project is complete, rendered and clean."""
 
+import json
 import re
 
 import pytest
 
-from tests.conftest import run
+from tests.conftest import TEMPLATE, run
 from tests.matrix import MATRIX, package_name
 
 #: How many end-to-end tests a baked project has: all of them must run, none skip.
-E2E_TESTS = 61
+E2E_TESTS = 65
 # Jinja openers (a lone "}}" is ordinary Python or JSON; "${{" is a GitHub
 # Actions expression) and any cookiecutter variable.
 UNRENDERED = re.compile(r"(?<!\$){{|{%|{#|cookiecutter\.")
@@ -46,6 +47,12 @@ def test_every_file_is_fully_rendered(baked_matrix, variant):
     assert leftovers == []
 
 
+def test_the_readme_says_what_the_worker_is_once(baked_matrix):
+    readme = (baked_matrix["defaults"] / "README.md").read_text()
+    description = json.loads((TEMPLATE / "cookiecutter.json").read_text())["description"]
+    assert readme.count(description) == 1
+
+
 @pytest.mark.parametrize("variant", MATRIX)
 def test_make_lint_passes(baked_matrix, worker_environment, variant):
     """CI's lint step, by hand: ruff and hadolint on the untouched project."""
@@ -77,7 +84,7 @@ def test_make_bench_prints_its_table_on_the_default_bake(baked_matrix, worker_en
     result = run(["make", "bench"], cwd=baked_matrix["defaults"], env=worker_environment, timeout=1200)
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-4000:]
     table = result.stdout[result.stdout.index("path ") :] if "path " in result.stdout else ""
-    for path in ("producer", "worker -c 2", "platform ingest"):
+    for path in ("producer", "worker -c 2", "platform ingest", "worker start to ready", "idle worker"):
         assert path in table, result.stdout[-3000:]
     with capsys.disabled():
         print(f"\n--- make bench (default bake) ---\n{table}")

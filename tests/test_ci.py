@@ -16,6 +16,8 @@ from tests.conftest import BIN, TEMPLATE, check_schema, compose, run
 from tests.matrix import MATRIX
 
 PINNED_ACTION = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$")
+#: The first major release of each action that runs on Node 24: GitHub's runners drop Node 20 in 2026.
+NODE_24_FROM = {"actions/checkout": 5, "actions/setup-python": 6, "astral-sh/setup-uv": 7}
 MAKE_TARGET = re.compile(r"^make ([\w-]+)$")
 
 
@@ -52,8 +54,20 @@ def test_workflows_are_pinned_least_privilege_and_cancel_superseded_runs(baked_m
         for step in steps(workflow):
             if "uses" in step:
                 assert PINNED_ACTION.match(step["uses"]), f"{step['uses']} is not pinned to a commit"
+                assert_runs_on_node_24(workflow, step["uses"])
                 if step["uses"].startswith("actions/setup-python@") and project != "template":
                     assert step["with"]["cache"] == "pip"
+
+
+def assert_runs_on_node_24(workflow, uses):
+    """The version in the pin's comment (``# v6.1.0``) is one that runs on Node 24."""
+    action = uses.split("@")[0]
+    line = next(line for line in workflow.read_text().splitlines() if uses in line)
+    version = re.search(r"# v(\d+)\.", line)
+    assert version, f"{workflow.name}: {uses} has no '# vX.Y.Z' comment naming its release"
+    assert int(version.group(1)) >= NODE_24_FROM.get(action, 0), (
+        f"{workflow.name}: {action} v{version.group(1)} runs on Node 20"
+    )
 
 
 @pytest.mark.parametrize("variant", MATRIX)

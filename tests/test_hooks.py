@@ -1,6 +1,10 @@
 """Bad answers are refused before anything is written, with a message that says why."""
 
+import json
+
 import pytest
+
+from tests.conftest import TEMPLATE
 
 BAD_ANSWERS = [
     ({"service_name": "Export_Worker"}, "service_name 'Export_Worker' is not a legal repository name"),
@@ -47,3 +51,9 @@ def test_good_answers_print_the_next_steps(cookies, capfd):
     assert result.exit_code == 0, result.exception
     out = capfd.readouterr().out
     assert "cd export-worker" in out and "make install" in out and "make e2e" in out
+
+
+def test_every_question_is_asked_in_words():
+    answers = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+    questions = {name for name in answers if not name.startswith("_")}
+    assert questions - set(answers["__prompts__"]) == set(), "these questions would show their raw key names"

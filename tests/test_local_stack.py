@@ -8,8 +8,6 @@ own commands here, the compose services through the baked project's harness
 
 import json
 import re
-import shlex
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -80,7 +78,7 @@ def test_the_harness_runs_what_compose_describes(baked_matrix, worker_python):
             "-c",
             (
                 "import json, sys\n"
-                "from tests.harness import stack\n"
+                "from local_stack.host import stack\n"
                 "print(json.dumps({\n"
                 "  'worker': stack.command('worker'), 'sync-tasks': stack.command('sync-tasks'),\n"
                 "  'sql': str(stack.init_sql_dir()),\n"
@@ -109,14 +107,18 @@ def test_the_harness_runs_what_compose_describes(baked_matrix, worker_python):
     ]
 
 
-def test_the_dockerfile_installs_the_pinned_dependencies(baked_matrix):
+def test_the_dockerfile_installs_exactly_the_lock_and_leaves_its_tools_behind(baked_matrix):
     project = baked_matrix["defaults"]
     dockerfile = (project / "Dockerfile").read_text()
-    (extract,) = re.findall(r'RUN (python -c ".*?")', dockerfile)
-    listed = run(shlex.split(extract), cwd=project)
-    pinned = tomllib.loads((project / "pyproject.toml").read_text())["project"]["dependencies"]
-    assert listed.stdout.split() == pinned
-    assert all("==" in requirement for requirement in pinned)
+    build, final = re.split(r"^FROM .*$", dockerfile, flags=re.MULTILINE)[1:]
+    assert re.search(r"^FROM \S+ AS build$", dockerfile, re.MULTILINE)
+    assert "COPY pyproject.toml uv.lock ./" in build and "uv sync --locked" in build
+    assert "COPY --from=build /app/.venv /app/.venv" in final
+    assert "pip install" not in final and "uv " not in final, "the final stage installs something"
+    # One uv everywhere: the Dockerfile's, the Makefile's and the lock's own.
+    makefile_uv = re.search(r"^UV_VERSION = (\S+)$", (project / "Makefile").read_text(), re.MULTILINE).group(1)
+    locked_uv = re.search(r'"uv==([\d.]+)"', (project / "pyproject.toml").read_text()).group(1)
+    assert re.findall(r"uv==([\d.]+)", build) == [makefile_uv] == [locked_uv]
 
 
 def test_the_dockerfile_health_check_reads_the_heartbeat(baked_matrix, tmp_path):

@@ -1,4 +1,4 @@
-"""A TCP proxy in front of SQS that counts the requests passing through it, by operation.
+"""A TCP proxy in front of SQS that records the requests passing through it: when, which operation, which queue.
 
 A worker pointed at it (its broker URL naming the proxy's address) behaves as
 against SQS itself; the proxy reads only the request framing (headers and
@@ -10,16 +10,19 @@ import collections
 import re
 import socket
 import threading
+import time
 
 TARGET = re.compile(rb"^x-amz-target:\s*AmazonSQS\.(\w+)", re.IGNORECASE | re.MULTILINE)
 ACTION = re.compile(rb"(?:^|&)Action=(\w+)")
+QUEUE_URL = re.compile(rb'"QueueUrl"\s*:\s*"[^"]*/([^"/]+)"|QueueUrl=[^&]*%2F([^&%]+)')
 CONTENT_LENGTH = re.compile(rb"^content-length:\s*(\d+)", re.IGNORECASE | re.MULTILINE)
 
 
 class RequestCounter:
     def __init__(self, upstream_host: str, upstream_port: int):
         self.upstream = (upstream_host, upstream_port)
-        self.counts: collections.Counter[str] = collections.Counter()
+        #: (time.monotonic(), operation, queue name or "") of every request.
+        self.requests: list[tuple[float, str, str]] = []
         self.lock = threading.Lock()
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.address = "{}:{}".format(*self.listener.getsockname())
@@ -27,11 +30,24 @@ class RequestCounter:
 
     def reset(self) -> None:
         with self.lock:
-            self.counts.clear()
+            self.requests.clear()
 
-    def snapshot(self) -> collections.Counter[str]:
+    def per_minute(self) -> dict[str, float]:
+        """Requests per minute by operation, from the intervals between each queue's requests of it.
+
+        A long poll comes every ~20 s per queue: counting requests in a window
+        of a minute would be off by one poll per queue, either way.
+        """
         with self.lock:
-            return collections.Counter(self.counts)
+            requests = list(self.requests)
+        times = collections.defaultdict(list)
+        for at, operation, queue in requests:
+            times[operation, queue].append(at)
+        rates = collections.Counter()
+        for (operation, _), seen in times.items():
+            if len(seen) > 1:
+                rates[operation] += 60 * (len(seen) - 1) / (seen[-1] - seen[0])
+        return dict(rates)
 
     def close(self) -> None:
         self.listener.close()
@@ -62,9 +78,13 @@ class RequestCounter:
             size = end + 4 + (int(length.group(1)) if length else 0)
             if len(pending) < size:
                 break
-            operation = TARGET.search(headers) or ACTION.search(pending[end + 4 : size])
+            body = pending[end + 4 : size]
+            operation = TARGET.search(headers) or ACTION.search(body)
+            name = operation.group(1).decode() if operation else "other"
+            queue = QUEUE_URL.search(body)
+            queue_name = (queue.group(1) or queue.group(2)).decode() if queue else ""
             with self.lock:
-                self.counts[operation.group(1).decode() if operation else "other"] += 1
+                self.requests.append((time.monotonic(), name, queue_name))
             pending = pending[size:]
         return pending
 

@@ -2,8 +2,8 @@
 
     make bench                 # or: python -m benchmarks.throughput [--repetitions 3] [--tasks 200]
 
-Starts LocalStack and a Postgres with the stack's SQL on this machine, as the
-end-to-end tests do (E2E_STACK=compose uses a running `docker compose up`).
+Starts LocalStack and a Postgres with the stack's SQL on this machine, as
+`make stack` and the end-to-end tests do (E2E_STACK=compose uses a running `docker compose up`).
 Each repetition measures, on queues of its own:
 
 - producer: ``send_task`` after ``setup_app`` (both copies) vs serial ``send_message``;
@@ -35,9 +35,9 @@ from localstack_client.session import Session
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.tasks import count_words
 from {{ cookiecutter.package_name }}.toolbox import setup_app
-from tests.harness import localstack, postgres, stack
 
 from .request_counter import RequestCounter
+from local_stack.host import run, stack
 
 TEXT = "the quick brown fox jumps over the lazy dog " * 4
 #: Seconds one measured drain may take before it is reported as unfinished.
@@ -84,14 +84,9 @@ def running_stack(logs):
         values = stack.settings()
         yield Stack(f"localhost:{values['LOCALSTACK_PORT']}", "localhost", int(values["POSTGRES_PORT"]), logs)
         return
-    values = stack.settings()
-    database = stack.environment("postgres", values)
-    print("Starting LocalStack (the first run installs it, about a minute) and Postgres ...", flush=True)
-    with (
-        localstack.running() as localstack_host,
-        postgres.running(stack.init_sql_dir(), database["POSTGRES_DB"], database) as server,
-    ):
-        yield Stack(localstack_host, server.host, server.port, logs)
+    print("Starting LocalStack and Postgres on this machine, as `make stack` does ...", flush=True)
+    with run.running(logs, services=()) as host:
+        yield Stack(host.localstack_host, host.db_host, host.db_port, logs)
 
 
 # -- Raw baselines: boto3 alone ------------------------------------------------
@@ -218,11 +213,11 @@ def idle_requests(bench, seconds):
         time.sleep(IDLE_SETTLE)
         counter.reset()
         time.sleep(seconds)
-        counts = counter.snapshot()
+        rates = counter.per_minute()
     finally:
         worker.stop()
         counter.close()
-    return {operation: count * 60 / seconds for operation, count in counts.items()}
+    return rates
 
 
 def spread(values, digits=1):
@@ -246,7 +241,7 @@ def report(results, idle):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repetitions", type=int, default=3)
-    parser.add_argument("--tasks", type=int, default=200, help="tasks (and raw messages) per measurement")
+    parser.add_argument("--tasks", type=int, default=500, help="tasks (and raw messages) per measurement")
     parser.add_argument("--idle-seconds", type=float, default=60, help="how long to count an idle worker's requests")
     arguments = parser.parse_args(argv)
     logs = stack.PROJECT_ROOT / ".bench-logs"

@@ -6,7 +6,8 @@ the eta, expires, retries and timelimit headers), parent, root, and creator and
 related object when the properties carry them.
 
 - In batches: what one receive brings (up to ten messages) is stored in one
-  transaction, then deleted from SQS in one request.
+  transaction, then deleted from SQS in one request. A batch is stored while
+  the next is received, and batches are committed in the order received.
 - Idempotent: the same message twice makes one row.
 - The database unreachable: the message is not acknowledged; SQS delivers it
   again a few seconds later (longer each time), until the row is stored.
@@ -24,6 +25,7 @@ import os
 import re
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import NoneType
 
@@ -50,6 +52,9 @@ RECONNECT_PAUSE = 2.0
 ESCAPED_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
 #: Columns of platform_task that hold text of at most this many characters.
 LINK_COLUMN_LENGTH = 255
+#: The most one receive brings (SQS's limit). The stub holds two such batches at most: one being
+#: stored, one being received.
+BATCH = 10
 
 #: One statement for every row of a batch; the same task twice in it is still one row.
 INSERT_TASKS = """
@@ -181,14 +186,16 @@ class SyncTasks(ConsumerMixin):
         self.heartbeat_file = Path(heartbeat_file) if heartbeat_file else None
         self.channel = None
         self.answered_at = time.monotonic()
-        self.batch = []  # messages received and not yet stored
+        self.batch = []  # messages received and not yet handed to the storing thread
+        self.storer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        self.storing = None  # the batch being stored, as a Future
 
     def get_consumers(self, Consumer, channel):
         # on_message gets the raw message, so a body that does not decode is ours to handle.
-        return [Consumer(queues=[self.queue], on_message=self.received, accept=["json"], prefetch_count=10)]
+        return [Consumer(queues=[self.queue], on_message=self.received, accept=["json"], prefetch_count=2 * BATCH)]
 
     def received(self, message):
-        self.batch.append(message)  # stored with the rest of its receive, in on_iteration
+        self.batch.append(message)  # stored with the rest of its receive, once on_iteration hands it over
 
     def on_consume_ready(self, connection, channel, consumers, **kwargs):
         logger.info("Consuming %s", self.queue.name)
@@ -196,8 +203,8 @@ class SyncTasks(ConsumerMixin):
         self.on_iteration()
 
     def on_iteration(self):
-        """Called between receives: store what the last one brought, then touch the heartbeat file."""
-        self.store_batch()
+        """Called between receives: hand what the last one brought to be stored, then touch the heartbeat file."""
+        self.hand_over_batch()
         # kombu reconnects on every failure, and each new channel starts afresh,
         # so the last answer is remembered across channels.
         answered = getattr(self.channel, "alive_at", None)
@@ -208,16 +215,30 @@ class SyncTasks(ConsumerMixin):
             self.heartbeat_file.touch()
 
     def on_consume_end(self, connection, channel):
-        self.store_batch()  # stopping: what was received is stored and acknowledged, or given back
+        # Stopping, or reconnecting: what was received is stored and acknowledged, or given back.
+        self.hand_over_batch()
+        self.finish_storing()
 
-    def store_batch(self):
-        """Store the messages received since the last call in one transaction, then acknowledge them.
+    def hand_over_batch(self):
+        """Store the last receive's messages in the storing thread, once the batch before is committed:
+        receiving goes on meanwhile, and batches are committed in the order received."""
+        self.finish_storing()
+        messages, self.batch = self.batch, []
+        if messages:
+            self.storing = self.storer.submit(self.store_batch, messages)
+
+    def finish_storing(self):
+        if self.storing is not None:
+            storing, self.storing = self.storing, None
+            storing.result()
+
+    def store_batch(self, messages):
+        """Store one receive's messages in one transaction, then acknowledge them.
 
         The transport deletes acknowledged messages from SQS in one
         DeleteMessageBatch. When the table refuses the batch, each message is
         stored on its own, so only those it refuses are kept aside.
         """
-        messages, self.batch = self.batch, []
         rows = []
         for message in messages:
             try:
@@ -325,6 +346,7 @@ def main():
     except KeyboardInterrupt:  # Ctrl-C: what was received and not stored comes back from SQS
         logger.info("Interrupted; stopping.")
     finally:
+        stub.storer.shutdown(wait=True)
         stub.table.close()
         connection.release()
 

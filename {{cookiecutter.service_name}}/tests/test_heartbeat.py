@@ -5,7 +5,8 @@ from types import SimpleNamespace
 from {{ cookiecutter.package_name }} import app
 from {{ cookiecutter.package_name }}.toolbox.heartbeat import HEALTHY_WITHIN, INTERVAL, Heartbeat
 from {{ cookiecutter.package_name }}.toolbox.transport import CONSUMING_SLACK, Channel
-from tests.harness import stack
+
+from local_stack.host import stack
 
 
 class RecordingTimer:

@@ -7,7 +7,13 @@ from celery import Celery
 from {{ cookiecutter.package_name }} import app
 from {{ cookiecutter.package_name }}.toolbox import Config
 from {{ cookiecutter.package_name }}.toolbox import setup as toolbox_setup
-from {{ cookiecutter.package_name }}.toolbox.setup import SetupError, describe_broker, select_worker_queues, setup_app
+from {{ cookiecutter.package_name }}.toolbox.setup import (
+    SetupError,
+    describe_broker,
+    describe_result_store,
+    select_worker_queues,
+    setup_app,
+)
 
 PLATFORM = app.conf.PLATFORM_QUEUE_NAME
 #: The queues this worker was baked to consume.
@@ -117,3 +123,28 @@ def test_the_broker_is_described_by_endpoint_and_region_without_credentials(brok
     described_app = Celery("described", set_as_current=False)
     described_app.config_from_object(Config(broker_url=broker_url, AWS_REGION="us-west-2"))
     assert describe_broker(described_app) == described
+
+
+def test_no_credentials_for_real_aws_end_at_once_with_the_local_stack_hint(monkeypatch, caplog):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance role to look for here
+    unconfigured = Celery("unconfigured", set_as_current=False)
+    unconfigured.config_from_object(Config(broker_url=None, AWS_REGION="us-west-2"))
+    with caplog.at_level(logging.WARNING), pytest.raises(SetupError) as raised:
+        setup_app(unconfigured, timeout=30)
+    message = str(raised.value)
+    assert "AWS SQS in region us-west-2" in message and "Unable to locate credentials" in message
+    assert "CELERY_BROKER_URL=sqs://test:test@localhost:4566" in message
+    assert "trying again" not in caplog.text
+
+
+def test_the_result_store_is_described_without_its_password():
+    described_app = Celery("described", set_as_current=False)
+    described_app.config_from_object(
+        Config(RESULT_DB_HOST="db.internal", RESULT_DB_PORT=6543, RESULT_DB_PASS="s3cret-value")
+    )
+    described = describe_result_store(described_app)
+    assert described == "database 'cadasta' at db.internal:6543 as 'cadasta'" and "s3cret" not in described

@@ -1,11 +1,11 @@
 """LocalStack SQS on the host, for machines without Docker.
 
 Installs LocalStack into a virtual environment of its own (once per machine,
-cached under ~/.cache), starts it on a free port and stops it again. Under
-`docker compose`, or with any running LocalStack, set LOCALSTACK_HOST=host:port
-and nothing is installed or started.
+cached under ~/.cache, about a minute, with pip's progress shown), starts it
+on a port and stops it again. Under `docker compose`, or with any running
+LocalStack, set LOCALSTACK_HOST=host:port and nothing is installed or started.
 
-    python -m tests.harness.localstack install   # what the first test run would do
+    python -m local_stack.host.localstack install   # what the first test run would do
 """
 
 import contextlib
@@ -19,9 +19,11 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from tests.harness.processes import free_port, stop_process_group, wait_until
+from local_stack.host.processes import free_port, refuse_taken_port, stop_process_group, wait_until
 
 REQUIREMENTS = Path(__file__).with_name("localstack-requirements.txt")
+#: Written last into a finished environment: one without it is an install that was cut off.
+COMPLETE_MARKER = ".installed"
 START_TIMEOUT = 120
 # LocalStack's host runtime pinned here supports exactly this Python.
 PYTHON_VERSION = "3.11"
@@ -43,26 +45,35 @@ def find_python():
     return python
 
 
-def install():
-    """Return the LocalStack venv's python, creating the venv if needed."""
+def install(progress=sys.__stderr__):
+    """Return the LocalStack venv's python, creating the venv if needed.
+
+    The venv is built where it stays: its scripts' shebangs name that path, so
+    a venv built elsewhere and moved would not run. An install cut off midway
+    has no COMPLETE_MARKER and is built again from scratch.
+    """
     target = venv_dir()
     python = target / "bin" / "python"
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(f"{target}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one installer at a time; the others wait and reuse it
-        if python.exists():
+        if (target / COMPLETE_MARKER).exists():
             return python
-        # Build beside the target and rename, so a failed install leaves nothing half-made.
-        building = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+        shutil.rmtree(target, ignore_errors=True)
+        print(f"Installing LocalStack into {target} (once per machine, about a minute) ...", file=progress, flush=True)
         try:
-            subprocess.run([find_python(), "-m", "venv", str(building)], check=True)
+            subprocess.run([find_python(), "-m", "venv", str(target)], check=True)
             subprocess.run(
-                [str(building / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r", str(REQUIREMENTS)],
+                [str(python), "-m", "pip", "install", "--progress-bar", "off", "-r", str(REQUIREMENTS)],
                 check=True,
+                stdout=progress,
+                stderr=subprocess.STDOUT,
             )
-            building.rename(target)
-        finally:
-            shutil.rmtree(building, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+        (target / COMPLETE_MARKER).touch()
+        print("LocalStack installed.", file=progress, flush=True)
     return python
 
 
@@ -123,21 +134,24 @@ class Server:
 
 
 @contextlib.contextmanager
-def running():
-    """Yield the host:port of a LocalStack with SQS, started here unless LOCALSTACK_HOST names one."""
+def running(port=None):
+    """Yield the host:port of a LocalStack with SQS, started here (on ``port``, else a free one) unless
+    LOCALSTACK_HOST names one."""
     if os.environ.get("LOCALSTACK_HOST"):
         yield os.environ["LOCALSTACK_HOST"]
         return
-    with own_server() as server:
+    with own_server(port) as server:
         yield server.host
 
 
 @contextlib.contextmanager
-def own_server():
-    """Yield a started ``Server`` on a free port, stopped at the end."""
+def own_server(port=None):
+    """Yield a started ``Server`` on ``port`` (else a free one), stopped at the end."""
+    if port is not None:
+        refuse_taken_port(port, "LocalStack", "LOCALSTACK_PORT")
     python = install()
     with tempfile.TemporaryDirectory(prefix="localstack-") as root:
-        server = Server(python, root, f"127.0.0.1:{free_port()}")
+        server = Server(python, root, f"127.0.0.1:{port or free_port()}")
         try:
             server.start()
             yield server

@@ -5,7 +5,7 @@ Uses the installed server binaries (PG_BIN, else pg_config's, else Debian's
 local_stack/postgres/ are the ones docker-compose.yml mounts into
 docker-entrypoint-initdb.d, run the same way: by psql, as the superuser, in
 name order, against the platform database. The caller passes that folder
-(tests/harness/stack.py reads it from docker-compose.yml).
+(local_stack/host/stack.py reads it from docker-compose.yml).
 """
 
 import contextlib
@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from tests.harness.processes import free_port
+from local_stack.host.processes import free_port, refuse_taken_port
 
 SUPERUSER = "postgres"
 PSQL_MAJOR = 15
@@ -86,13 +86,16 @@ class Server:
 
 
 @contextlib.contextmanager
-def running(sql_dir, database, environment):
-    """Yield a fresh ``Server`` whose ``database`` ran ``sql_dir``'s SQL files with ``environment``."""
+def running(sql_dir, database, environment, port=None):
+    """Yield a fresh ``Server`` on ``port`` (else a free one) whose ``database`` ran ``sql_dir``'s SQL files
+    with ``environment``."""
+    if port is not None:
+        refuse_taken_port(port, "Postgres", "POSTGRES_PORT")
     binaries = bin_dir()
     check_psql(binaries)
     prefix, user = as_server_user()
     root = Path(tempfile.mkdtemp(prefix="platform-db-"))
-    server = Server(binaries, prefix, root, free_port())
+    server = Server(binaries, prefix, root, port or free_port())
     server.sockets.mkdir()
     if user:
         for path in (root, server.sockets):

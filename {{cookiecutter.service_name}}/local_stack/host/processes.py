@@ -15,6 +15,16 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def refuse_taken_port(port, service, setting):
+    """Raise a RuntimeError that says what to do when something already listens on 127.0.0.1:``port``."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", int(port))) == 0:
+            raise RuntimeError(
+                f"Port {port} for {service} is taken: something already listens there (a `docker compose up` "
+                f"stack, another `make stack`?). Stop it, or set {setting} in .env to a free port."
+            )
+
+
 def wait_until(check, timeout, failure, interval=0.3):
     """Return the first true value of ``check()``; after ``timeout`` seconds raise
     AssertionError with ``failure()``, which says what was seen instead."""

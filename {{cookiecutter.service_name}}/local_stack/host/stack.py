@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.harness.processes import stop_process_group, wait_until
+from local_stack.host.processes import stop_process_group, wait_until
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
@@ -138,6 +138,10 @@ class Process:
         wait_until(logged, timeout, lambda: f"{self.name} never logged {text!r}; its log ends:\n{self.log()[-4000:]}")
 
     def log(self, since_start=False):
-        if not self.log_path.exists():
-            return ""
-        return self.log_path.read_bytes()[self.started_at if since_start else 0 :].decode(errors="replace")
+        return read_log(self.log_path, self.started_at if since_start else 0)
+
+
+def read_log(path, start=0):
+    """What a service logged to ``path`` from byte ``start`` on, as text; nothing if it never started."""
+    path = Path(path)
+    return path.read_bytes()[start:].decode(errors="replace") if path.exists() else ""

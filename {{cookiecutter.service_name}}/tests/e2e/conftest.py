@@ -1,10 +1,11 @@
 """The stack the end-to-end tests run against.
 
-By default everything runs on this machine without Docker: LocalStack from
-tests/harness/localstack.py, a throwaway Postgres with the stack's SQL, and the
-sync-tasks stub and the worker with the commands and environment of
-docker-compose.yml. With E2E_STACK=compose the tests use a running
-`docker compose up` instead, reached as .env (or .env.example) describes.
+By default everything runs on this machine without Docker, started as
+`make stack` starts it (local_stack/host/run.py) but on free ports: LocalStack,
+a throwaway Postgres with the stack's SQL, and the sync-tasks stub and the
+worker with the commands and environment of docker-compose.yml. With
+E2E_STACK=compose the tests use a running `docker compose up` instead, reached
+as .env (or .env.example) describes.
 """
 
 import contextlib
@@ -22,9 +23,10 @@ from celery import Celery
 
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.toolbox import setup_app
+
+from local_stack.host import localstack, run, stack
+from local_stack.host.processes import wait_until
 from tests.e2e.sqs import SqsQueues
-from tests.harness import localstack, postgres, stack
-from tests.harness.processes import wait_until
 
 #: A queue only the tests use: follow-up tasks go there and stay to be counted.
 PROBE_QUEUE = "e2eprobe"
@@ -38,10 +40,14 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def localstack_host():
+def localstack_host(pytestconfig):
     if ON_COMPOSE and not os.environ.get("LOCALSTACK_HOST"):
         yield f"localhost:{stack.settings()['LOCALSTACK_PORT']}"
         return
+    if not os.environ.get("LOCALSTACK_HOST"):
+        # The first run installs LocalStack, for about a minute: show pip's progress, not a silent wait.
+        with pytestconfig.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled():
+            localstack.install()
     with localstack.running() as host:
         yield host
 
@@ -160,29 +166,20 @@ class Platform:
 
 
 class HostPlatform(Platform):
-    def __init__(self, values, localstack_host, db_host, db_port, logs):
-        super().__init__(values, localstack_host, db_host, db_port)
-        self.logs = logs
-        self.sync_tasks = None
+    """The stack `make stack` starts, on free ports, with queues of this session's own."""
+
+    def __init__(self, host):
+        super().__init__(host.values, host.localstack_host, host.db_host, host.db_port)
+        self.host = host
 
     def service(self, name, **overrides):
-        environment = stack.environment(name, self.values)
-        environment = stack.on_host(environment, self.localstack_host, self.db_host, self.db_port)
-        environment.update(
-            HEARTBEAT_FILE=str(self.logs / f"{name}.heartbeat"),
-            # Stop within a second when told to, not after a 20 s long poll.
-            SQS_WAIT_TIME_SECONDS="1",
-            **overrides,
-        )
-        return stack.Process(name, stack.command(name), environment, self.logs / f"{name}.log")
+        return self.host.service(name, **overrides)
 
     def start_sync_tasks(self):
-        self.sync_tasks = self.service("sync-tasks")
-        self.sync_tasks.start().wait_for_log("Consuming")
+        self.host.start("sync-tasks")
 
     def stop_sync_tasks(self):
-        if self.sync_tasks is not None:
-            self.sync_tasks.stop()
+        self.host.stop("sync-tasks")
 
 
 class ComposePlatform(Platform):
@@ -201,19 +198,13 @@ def platform(localstack_host, tmp_path_factory):
         return
     values["QUEUE_PREFIX"] = f"e2e{uuid.uuid4().hex[:12]}"  # queues of this session's own
     logs = tmp_path_factory.mktemp("stack")
-    database = stack.environment("postgres", values)
-    with postgres.running(stack.init_sql_dir(), database["POSTGRES_DB"], database) as server:
-        host = HostPlatform(values, localstack_host, server.host, server.port, logs)
-        worker = host.service("worker")
+    # Stop within a second when told to, not after a 20 s long poll.
+    with run.running(logs, values, localstack_host=localstack_host, SQS_WAIT_TIME_SECONDS="1") as host:
         try:
-            host.start_sync_tasks()
-            worker.start().wait_for_log(" ready.")
-            yield host
+            yield HostPlatform(host)
         finally:
-            worker.stop()
-            host.stop_sync_tasks()
-            for process in filter(None, (host.sync_tasks, worker)):
-                sys.stderr.write(f"\n--- {process.name} log (end) ---\n{process.log()[-3000:]}")
+            for name in run.READY_TEXT:
+                sys.stderr.write(f"\n--- {name} log (end) ---\n{stack.read_log(host.log_path(name))[-3000:]}")
 
 
 @pytest.fixture

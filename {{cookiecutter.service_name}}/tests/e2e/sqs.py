@@ -5,7 +5,7 @@ import json
 
 from localstack_client.session import Session
 
-from tests.harness.processes import wait_until
+from local_stack.host.processes import wait_until
 
 
 class SqsQueues:

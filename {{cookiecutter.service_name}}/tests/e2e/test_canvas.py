@@ -14,8 +14,9 @@ from celery import chain, chord, group
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.tasks import QUEUE
 from {{ cookiecutter.package_name }}.toolbox.results import BACKEND_PATH as RESULT_BACKEND_PATH
+
+from local_stack.host.processes import wait_until
 from tests.e2e.conftest import PROBE_QUEUE, producer_app
-from tests.harness.processes import wait_until
 
 COUNT_WORDS = f"{QUEUE}.count_words"
 MERGE_TOP_WORDS = f"{QUEUE}.merge_top_words"

@@ -18,10 +18,11 @@ import pytest
 
 from {{ cookiecutter.package_name }}.toolbox.results import BACKEND_PATH as RESULT_BACKEND_PATH
 from {{ cookiecutter.package_name }}.toolbox.transport import MessageTooLargeError, PartialPublishError
+
+from local_stack.host import postgres, stack
+from local_stack.host.processes import wait_until
 from tests.e2e.conftest import PROBE_QUEUE
 from tests.e2e.probe_tasks import PRIMARY_QUEUE
-from tests.harness import postgres, stack
-from tests.harness.processes import wait_until
 
 SLEEP = f"{PRIMARY_QUEUE}.e2e_sleep"
 PLATFORM = "platform.fifo"

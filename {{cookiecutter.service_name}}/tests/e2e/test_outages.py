@@ -13,12 +13,13 @@ import pytest
 
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.toolbox import SetupError, setup_app
+
+from local_stack.host import localstack, stack
+from local_stack.host.processes import free_port, wait_until
 from tests.e2e.conftest import HostPlatform, producer_app
 from tests.e2e.probe_tasks import PRIMARY_QUEUE
 from tests.e2e.sqs import SqsQueues
 from tests.e2e.test_delivery import SLEEP, Runs
-from tests.harness import localstack, stack
-from tests.harness.processes import free_port, wait_until
 
 #: Seconds within which a stuck service must fail its health check, and a recovered one consume again.
 UNHEALTHY_WITHIN = 60

@@ -17,8 +17,9 @@ import pytest
 from celery import chain
 
 from {{ cookiecutter.package_name }}.tasks import QUEUE
+
+from local_stack.host.processes import wait_until
 from tests.e2e.conftest import HostPlatform, producer_app
-from tests.harness.processes import wait_until
 
 COUNT_WORDS = f"{QUEUE}.count_words"
 TOP_WORDS = f"{QUEUE}.top_words"
@@ -337,3 +338,14 @@ def test_the_worker_role_reads_and_writes_results(platform):
         "INSERT INTO celery_taskmeta (task_id, status) VALUES (%s, 'PENDING')", task_id, dsn=platform.worker_dsn
     )
     assert platform.query("SELECT count(*) AS n FROM celery_taskmeta", dsn=platform.worker_dsn)[0]["n"] >= 1
+
+
+def test_the_worker_says_at_start_up_where_its_messages_and_results_go(platform):
+    if not isinstance(platform, HostPlatform):
+        pytest.skip("reads the log of a worker the tests start themselves")
+    log = platform.host.processes["worker"].log()
+    region = platform.producer_env["AWS_REGION"]
+    broker = f"Broker: http://{platform.localstack_host} (region {region})."
+    results = f"Results: database 'cadasta' at {platform.db_host}:{platform.db_port} as 'cadasta_worker'."
+    assert f"{broker} {results}" in log, log[-3000:]
+    assert f":{platform.values['RESULT_DB_PASS']}@" not in log  # Celery's banner masks it too

@@ -10,9 +10,10 @@ import threading
 import uuid
 
 from {{ cookiecutter.package_name }}.toolbox import setup_app
+
+from local_stack.host.processes import wait_until
 from tests.e2e.conftest import PROBE_QUEUE
 from tests.e2e.probe_tasks import PRIMARY_QUEUE, topology_seen
-from tests.harness.processes import wait_until
 
 PLATFORM = "platform.fifo"
 PROBE_TASK = f"{PROBE_QUEUE}.echo"

@@ -3,8 +3,9 @@
 import logging
 import time
 
+import botocore.session
 import sqlalchemy
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, NoCredentialsError
 from celery import signals
 from celery.backends.database import DatabaseBackend
 from kombu.exceptions import OperationalError
@@ -73,7 +74,7 @@ def declare_routing_within(app, timeout):
             if refuses_credentials(error) or waited + RETRY_INTERVAL > timeout:
                 raise SetupError(
                     f"Cannot set up the queues at {describe_broker(app)} after {waited:.0f} s: {one_line(error)}. "
-                    "Check CELERY_BROKER_URL, AWS_REGION and the AWS credentials."
+                    "Check CELERY_BROKER_URL, AWS_REGION and the AWS credentials." + local_stack_hint(app)
                 ) from error
             logger.warning("SQS at %s does not answer yet (%s); trying again.", describe_broker(app), one_line(error))
             time.sleep(RETRY_INTERVAL)
@@ -81,6 +82,9 @@ def declare_routing_within(app, timeout):
 
 def declare_routing(app):
     with app.connection_for_write() as connection:
+        if lacks_aws_credentials(connection):
+            # kombu would try again for seconds before it gave up, as if the broker were down.
+            raise NoCredentialsError()
         channel = connection.default_channel
         # Brokers without dead-letter queues (the conformance suite's in-memory one) have nothing to ensure.
         ensure_dead_letter_queue = getattr(channel, "ensure_dead_letter_queue", lambda name: None)
@@ -90,7 +94,31 @@ def declare_routing(app):
 
 
 def refuses_credentials(error):
-    return isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in REFUSED_CREDENTIALS
+    """Whether SQS refused the credentials, or there are none: trying again cannot help."""
+    for cause in (error, error.__cause__, error.__context__):
+        if isinstance(cause, NoCredentialsError):
+            return True
+        if isinstance(cause, ClientError) and cause.response.get("Error", {}).get("Code") in REFUSED_CREDENTIALS:
+            return True
+    return False
+
+
+def lacks_aws_credentials(connection):
+    """Whether ``connection`` is to AWS SQS itself, with no key in its URL, and the standard AWS
+    credential chain (environment, profiles, instance role ...) finds none either."""
+    if connection.transport.driver_type != "sqs" or connection.hostname or connection.userid:
+        return False
+    return botocore.session.get_session().get_credentials() is None
+
+
+def local_stack_hint(app):
+    """For a worker started without a broker URL: that means real AWS, which is rarely what was meant."""
+    if app.conf.broker_url:
+        return ""
+    return (
+        " No CELERY_BROKER_URL is set, so the worker uses AWS SQS itself; for a local stack set "
+        "CELERY_BROKER_URL=sqs://test:test@localhost:4566 (or run `make stack`)."
+    )
 
 
 def describe_broker(app):
@@ -105,6 +133,15 @@ def describe_broker(app):
         return f"{'https' if secure else 'http'}://{connection.hostname}{port} (region {region})"
     finally:
         connection.release()
+
+
+def describe_result_store(app):
+    """Where the app stores results, in words, without the password."""
+    backend = app.backend
+    if not isinstance(backend, DatabaseBackend):
+        return type(backend).__name__
+    url = sqlalchemy.engine.make_url(backend.url)
+    return f"database {url.database!r} at {url.host}:{url.port} as {url.username!r}"
 
 
 def one_line(error):
@@ -162,6 +199,16 @@ def on_worker_init(sender=None, **kwargs):
     if problem:
         logger.critical(problem)
         raise SystemExit(1)
+
+
+@signals.celeryd_after_setup.connect(weak=False, dispatch_uid="cadasta-toolbox-describe-worker")
+def on_worker_set_up(sender=None, instance=None, **kwargs):
+    """One line on where the worker's messages and results go: Celery's banner shows the broker URL,
+    which says "localhost" when there is none (AWS SQS itself). Sent once logging is set up, which
+    worker_init is not."""
+    app = instance.app
+    if is_toolbox_app(app):
+        logger.info("Broker: %s. Results: %s.", describe_broker(app), describe_result_store(app))
 
 
 #: Seconds to wait for the result database at start-up.
