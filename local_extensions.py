@@ -1,14 +1,12 @@
 """Jinja filters for the template's own rendering (cookiecutter loads this by name)."""
 
 import os
-import re
 import subprocess
 
 from cookiecutter.utils import simple_filter
 
 #: cookiecutter's own abbreviations for template sources, as the git URLs cruft can clone.
 ABBREVIATIONS = {"gh": "https://github.com/{}.git", "gl": "https://gitlab.com/{}.git", "bb": "https://bitbucket.org/{}"}
-REMOTE = re.compile(r"^(\w+://|git@|[\w.-]+@[\w.-]+:)")
 
 
 @simple_filter
@@ -21,17 +19,24 @@ def queue_list(value):
 def template_source(context):
     """Where this bake's template came from, as cruft records it: {"template": URL or path, "commit": sha}.
 
-    Runs in the cookiecutter process, whose working directory is the one the
-    template path was given relative to. ``commit`` is None when the template
-    is not a git checkout (a zip, a copied folder).
+    A template cookiecutter cloned (gh:..., a URL, an abbreviation of the
+    user's own) is recorded by its clone's origin URL; a local one by its
+    absolute path. ``commit`` is None unless the template is the top of a git
+    checkout (not a zip, not a folder inside some other repository).
     """
     given, repo_dir = context.get("_template", ""), context.get("_repo_dir", "")
+    # Hooks are rendered with the template as the working directory, so a relative path means it.
+    directory = repo_dir if os.path.isabs(repo_dir) else os.getcwd()
+    top = git(directory, "rev-parse", "--show-toplevel")
+    commit = git(directory, "rev-parse", "HEAD") if top and os.path.samefile(top, directory) else None
+    if repo_dir == given:  # a local template: cookiecutter used it where it is
+        return {"template": os.path.abspath(directory), "commit": commit}
     prefix, _, rest = given.partition(":")
-    if prefix in ABBREVIATIONS and rest:
-        template = ABBREVIATIONS[prefix].format(rest)
-    elif REMOTE.match(given):
-        template = given
-    else:
-        template = os.path.abspath(repo_dir or given)
-    head = subprocess.run(["git", "-C", repo_dir or given, "rev-parse", "HEAD"], capture_output=True, text=True)
-    return {"template": template, "commit": head.stdout.strip() if head.returncode == 0 else None}
+    fallback = ABBREVIATIONS[prefix].format(rest) if prefix in ABBREVIATIONS and rest else given
+    return {"template": (commit and git(directory, "remote", "get-url", "origin")) or fallback, "commit": commit}
+
+
+def git(directory, *arguments):
+    """What git prints for ``arguments`` in ``directory``, or None if it fails."""
+    result = subprocess.run(["git", "-C", directory, *arguments], capture_output=True, text=True)
+    return result.stdout.strip() if result.returncode == 0 else None

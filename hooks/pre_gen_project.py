@@ -14,6 +14,8 @@ PACKAGE_NAME = {{ cookiecutter.package_name | tojson }}
 QUEUES = {{ cookiecutter.queues | tojson }}
 PLATFORM_QUEUES = {{ cookiecutter.platform_queues | tojson }}
 QUEUE_PREFIX = {{ cookiecutter.queue_prefix | tojson }}
+DESCRIPTION = {{ cookiecutter.description | tojson }}
+AUTHOR_NAME = {{ cookiecutter.author_name | tojson }}
 
 PLATFORM_QUEUE = "platform.fifo"
 RESERVED_QUEUES = ("celery", PLATFORM_QUEUE)
@@ -26,6 +28,8 @@ SQS_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 SERVICE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 PACKAGE = re.compile(r"^[a-z_][a-z0-9_]*$")
 # A package with one of these names would shadow a module the worker imports.
+#: What pyproject.toml's quoted strings would need escaped, which the template writes as they are.
+QUOTING = {'"', "\\"}
 SHADOWED = {"celery", "kombu", "boto3", "botocore", "sqlalchemy", "psycopg2", "tests", "toolbox", "local_stack", "benchmarks"}
 
 
@@ -64,6 +68,12 @@ def problems():
         yield "queues is empty: name at least one queue this worker consumes (e.g. 'export')."
     for answer, names in (("queues", own), ("platform_queues", split(PLATFORM_QUEUES))):
         yield from queue_problems(answer, names)
+    for answer, text in (("description", DESCRIPTION), ("author_name", AUTHOR_NAME)):
+        if not text.strip() or any(character in QUOTING for character in text) or not text.isprintable():
+            yield (
+                f"{answer} {text!r} cannot go into pyproject.toml as it is: use one line of printable text "
+                'without double quotes or backslashes (single quotes are fine).'
+            )
 
 
 def queue_problems(answer, names):

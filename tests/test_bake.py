@@ -1,7 +1,9 @@
 """Bake the matrix of answers: every project is complete, rendered and clean."""
 
 import json
+import os
 import re
+import shutil
 
 import pytest
 
@@ -66,6 +68,17 @@ def test_make_test_passes(baked_matrix, worker_environment, variant):
     result = run(["make", "test"], cwd=baked_matrix[variant], env=worker_environment)
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
     assert re.search(r"\d+ passed", result.stdout) and "failed" not in result.stdout
+
+
+def test_the_ci_commands_work_with_no_virtual_environment_active(baked_matrix, tmp_path):
+    """CI activates nothing: make install makes .venv, and the other targets run from it."""
+    project = tmp_path / "project"
+    shutil.copytree(baked_matrix["defaults"], project)
+    environment = {name: value for name, value in os.environ.items() if name != "VIRTUAL_ENV"}
+    for target in ("install", "test"):
+        result = run(["make", target], cwd=project, env=environment, timeout=600)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert (project / ".venv" / "bin" / "pytest").exists() and " passed" in result.stdout
 
 
 @pytest.mark.parametrize("variant", ["defaults", "custom-prefix"])

@@ -25,6 +25,9 @@ BAD_ANSWERS = [
     ({"platform_queues": "a/b"}, "platform_queues lists 'a/b', which SQS would refuse"),
     ({"queue_prefix": "dev.eu"}, "queue_prefix 'dev.eu' is not usable in SQS queue names"),
     ({"queue_prefix": "p" * 67}, "is not usable in SQS queue names"),
+    ({"description": 'Says "hi"'}, "description 'Says \"hi\"' cannot go into pyproject.toml"),
+    ({"author_name": "A\\B"}, "author_name 'A\\\\B' cannot go into pyproject.toml"),
+    ({"description": "two\nlines"}, "use one line of printable text"),
 ]
 
 

@@ -19,6 +19,7 @@ related object when the properties carry them.
 """
 
 import base64
+import contextlib
 import json
 import logging
 import os
@@ -214,10 +215,19 @@ class SyncTasks(ConsumerMixin):
         if self.heartbeat_file and time.monotonic() - self.answered_at <= window:
             self.heartbeat_file.touch()
 
-    def on_consume_end(self, connection, channel):
-        # Stopping, or reconnecting: what was received is stored and acknowledged, or given back.
-        self.hand_over_batch()
-        self.finish_storing()
+    @contextlib.contextmanager
+    def extra_context(self, connection, channel):
+        """Around each connection's consuming, however it ends (stopping, Ctrl-C, a lost connection):
+        what was received is stored and acknowledged, or given back, before the connection closes."""
+        try:
+            yield
+        finally:
+            try:
+                self.hand_over_batch()
+                self.finish_storing()
+            except Exception:
+                # Not stored, or not acknowledged: SQS delivers those messages again.
+                logger.exception("Could not finish storing the last batch before the connection closed")
 
     def hand_over_batch(self):
         """Store the last receive's messages in the storing thread, once the batch before is committed:

@@ -11,6 +11,7 @@ started.
 
 import shutil
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -24,10 +25,10 @@ LOGS = stack.PROJECT_ROOT / ".stack-logs"
 FOLLOW_INTERVAL = 0.2
 
 
-def follow(path, prefix, stopping):
-    """Print the lines added to ``path`` (which may not exist yet), each after ``prefix``, until ``stopping``."""
+def follow(path, prefix, done):
+    """Print the lines added to ``path`` (which may not exist yet), each after ``prefix``, until ``done``."""
     position = 0
-    while not stopping.is_set():
+    while not done.is_set():
         if path.exists():
             with open(path, "rb") as log:
                 log.seek(position)
@@ -70,44 +71,51 @@ def announce(values, host):
     )
 
 
-def stop_quietly_on_ctrl_c():
-    """A first Ctrl-C stops the stack; a second one must not cut that short and leave processes behind."""
+#: What stops the stack: Ctrl-C, `kill`, and the terminal closing (the services run in sessions of
+#: their own, so they would outlive it).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
+
+def stop_on_signals():
     def interrupted(signum, frame):
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        print(
-            "\nStopping: the worker finishes its running tasks and its long poll (up to SQS_WAIT_TIME_SECONDS) ...",
-            flush=True,
-        )
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGINT, interrupted)
-    signal.signal(signal.SIGTERM, interrupted)
+    for number in STOP_SIGNALS:
+        signal.signal(number, interrupted)
+
+
+def stopping():
+    """Stopping has begun (a signal, or a start that failed): a second Ctrl-C must not cut it short."""
+    for number in STOP_SIGNALS:
+        signal.signal(number, signal.SIG_IGN)
+    print(
+        "\nStopping: the worker finishes its running tasks and its long poll (up to SQS_WAIT_TIME_SECONDS) ...",
+        flush=True,
+    )
 
 
 def main():
-    stop_quietly_on_ctrl_c()
+    stop_on_signals()
     values = stack.settings()
     shutil.rmtree(LOGS, ignore_errors=True)
-    stopping = threading.Event()
+    followed = threading.Event()  # set once the logs need following no more
     for name in run.READY_TEXT:
-        threading.Thread(target=follow, args=(LOGS / f"{name}.log", f"{name:<10}", stopping), daemon=True).start()
+        threading.Thread(target=follow, args=(LOGS / f"{name}.log", f"{name:<10}", followed), daemon=True).start()
     print("Starting LocalStack, Postgres, sync-tasks and the worker on this machine ...", flush=True)
     try:
         ports = int(values["LOCALSTACK_PORT"]), int(values["POSTGRES_PORT"])
-        with run.running(LOGS, values, ports=ports) as host:
+        with run.running(LOGS, values, ports=ports, on_stop=stopping) as host:
             announce(values, host)
             while True:
                 time.sleep(3600)
     except KeyboardInterrupt:
-        pass  # the services were stopped on the way out of the with block; see interrupted()
-    except (RuntimeError, AssertionError) as error:
+        pass  # the services were stopped on the way out of the with block
+    except (RuntimeError, AssertionError, OSError, subprocess.CalledProcessError) as error:
         print(f"\nThe local stack could not start: {error}", file=sys.stderr, flush=True)
         return 1
     finally:
         time.sleep(FOLLOW_INTERVAL * 2)  # the services' last lines
-        stopping.set()
+        followed.set()
     print("\nStopped: LocalStack, Postgres, sync-tasks and the worker are no longer running.", flush=True)
     return 0
 

@@ -30,9 +30,13 @@ PYTHON_VERSION = "3.11"
 
 
 def venv_dir():
+    return Path(os.environ.get("LOCALSTACK_VENV", default_venv_dir()))
+
+
+def default_venv_dir():
     digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:12]
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return Path(os.environ.get("LOCALSTACK_VENV", cache / "cadasta-worker" / f"localstack-{digest}"))
+    return cache / "cadasta-worker" / f"localstack-{digest}"
 
 
 def find_python():
@@ -59,7 +63,13 @@ def install(progress=sys.__stderr__):
         fcntl.flock(lock, fcntl.LOCK_EX)  # one installer at a time; the others wait and reuse it
         if (target / COMPLETE_MARKER).exists():
             return python
-        shutil.rmtree(target, ignore_errors=True)
+        if target.exists():
+            if not is_ours(target):
+                raise RuntimeError(
+                    f"{target} exists but is not a LocalStack environment this harness installed. Remove it, or "
+                    "point LOCALSTACK_VENV at another folder."
+                )
+            shutil.rmtree(target)  # an install cut off midway, or one made before the marker existed
         print(f"Installing LocalStack into {target} (once per machine, about a minute) ...", file=progress, flush=True)
         try:
             subprocess.run([find_python(), "-m", "venv", str(target)], check=True)
@@ -75,6 +85,11 @@ def install(progress=sys.__stderr__):
         (target / COMPLETE_MARKER).touch()
         print("LocalStack installed.", file=progress, flush=True)
     return python
+
+
+def is_ours(target):
+    """Whether ``target`` may be removed to install again: empty, or in this harness's own cache folder."""
+    return not any(target.iterdir()) or target.parent == default_venv_dir().parent
 
 
 def sqs_is_ready(host):

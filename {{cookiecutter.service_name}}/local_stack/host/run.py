@@ -60,31 +60,46 @@ class HostStack:
         return process
 
     def stop_all(self):
-        for name in reversed(list(self.processes)):
-            self.stop(name)
+        """Tell every service to stop at once, then wait for each: one slow to stop delays none of the others."""
+        names = list(reversed(self.processes))
+        for name in names:
+            self.processes[name].signal_stop()
+        try:
+            for name in names:
+                self.stop(name)
+        finally:
+            for name in list(self.processes):  # only if waiting was cut short
+                self.processes.pop(name).kill()
 
 
 @contextlib.contextmanager
-def running(logs, values=None, services=tuple(READY_TEXT), localstack_host=None, ports=(None, None), **overrides):
+def running(
+    logs, values=None, services=tuple(READY_TEXT), localstack_host=None, ports=(None, None), on_stop=None, **overrides
+):
     """Yield a started ``HostStack``: LocalStack, Postgres and ``services``.
 
     LocalStack is the one at ``localstack_host`` (or LOCALSTACK_HOST) if
     given, else one started here. ``ports`` are LocalStack's and Postgres's;
     None means a free one, so that tests never meet another stack.
-    ``overrides`` go into every service's environment.
+    ``overrides`` go into every service's environment. ``on_stop()`` is
+    called once stopping begins, whatever caused it: a failed start too.
     """
     values = stack.settings() if values is None else values
     database = stack.environment("postgres", values)
     localstack_port, postgres_port = ports
     Path(logs).mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as started:
-        if localstack_host is None:
-            localstack_host = started.enter_context(localstack.running(localstack_port))
-        server = started.enter_context(
-            postgres.running(stack.init_sql_dir(), database["POSTGRES_DB"], database, postgres_port)
-        )
-        host = HostStack(values, localstack_host, server.host, server.port, logs, overrides)
-        started.callback(host.stop_all)
-        for name in services:
-            host.start(name)
-        yield host
+        try:
+            if localstack_host is None:
+                localstack_host = started.enter_context(localstack.running(localstack_port))
+            server = started.enter_context(
+                postgres.running(stack.init_sql_dir(), database["POSTGRES_DB"], database, postgres_port)
+            )
+            host = HostStack(values, localstack_host, server.host, server.port, logs, overrides)
+            started.callback(host.stop_all)
+            for name in services:
+                host.start(name)
+            yield host
+        finally:
+            if on_stop is not None:
+                on_stop()

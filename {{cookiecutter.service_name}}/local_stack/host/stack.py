@@ -7,9 +7,11 @@ host names at the host's LocalStack and Postgres, and runs the same commands
 as subprocesses.
 """
 
+import contextlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -126,6 +128,17 @@ class Process:
     def stop(self):
         if self.process is not None:
             stop_process_group(self.process)
+
+    def signal_stop(self):
+        """Ask the service to stop (SIGTERM to its group) without waiting; ``stop`` waits."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+
+    def kill(self):
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
 
     def wait_for_log(self, text, timeout=90):
         """Wait until this run (not an earlier one in the same log) has logged ``text``."""
