@@ -1,6 +1,6 @@
 """How fast the worker, a producer and the platform's ingest go, each against raw SQS in the same run.
 
-    make bench                 # or: python -m benchmarks.throughput [--repetitions 3] [--tasks 200]
+    make bench                 # or: python -m benchmarks.throughput [--repetitions 3] [--tasks 500]
 
 Starts LocalStack and a Postgres with the stack's SQL on this machine, as
 `make stack` and the end-to-end tests do (E2E_STACK=compose uses a running `docker compose up`).
@@ -12,8 +12,9 @@ Each repetition measures, on queues of its own:
 - ingest: the sync-tasks stub storing the platform copies, from "Consuming" to
   the last row, vs the same raw drain on a FIFO queue.
 
-Then it times a worker from start to "ready", and counts the SQS requests an
-idle worker makes in a minute, through a proxy that counts them by operation.
+Then it times a worker from start to "ready", and works out the SQS requests
+an idle worker makes in a minute, by operation, from the requests a proxy in
+front of LocalStack sees.
 
 The machine may be busy: read the ratios, each of a path to the baseline taken
 just before it. This is a benchmark, not a test: it prints figures and never
@@ -38,6 +39,7 @@ from {{ cookiecutter.package_name }}.toolbox import setup_app
 
 from .request_counter import RequestCounter
 from local_stack.host import run, stack
+from local_stack.host.processes import wait_until
 
 TEXT = "the quick brown fox jumps over the lazy dog " * 4
 #: Seconds one measured drain may take before it is reported as unfinished.
@@ -47,30 +49,19 @@ IDLE_SETTLE = 2
 START_TO_READY = "worker start to ready"
 
 
-class Stack:
-    """Where LocalStack and the platform database are, and how to start a service against them."""
+class Bench:
+    """A running stack as the benchmark uses it: raw SQS beside it, the platform database, and the
+    services on queues of their own."""
 
-    def __init__(self, localstack_host, db_host, db_port, logs):
-        self.values = stack.settings()
-        self.localstack_host, self.db_host, self.db_port, self.logs = localstack_host, db_host, db_port, logs
-        self.sqs = Session(localstack_host=localstack_host, region_name=Settings.AWS_REGION).client("sqs")
-        password = self.values["PLATFORM_DB_PASS"]
-        self.platform_dsn = f"postgresql://cadasta_platform:{password}@{db_host}:{db_port}/cadasta"
-
-    def environment(self, service, prefix, sqs_address=None):
-        """The service's compose environment on this host; ``sqs_address`` stands in for LocalStack's."""
-        sqs_address = sqs_address or self.localstack_host
-        environment = stack.on_host(stack.environment(service, self.values), sqs_address, *self.db)
-        return {**environment, "QUEUE_PREFIX": prefix}
-
-    @property
-    def db(self):
-        return self.db_host, self.db_port
+    def __init__(self, host):
+        self.host = host  # a run.HostStack
+        self.sqs = Session(localstack_host=host.localstack_host, region_name=Settings.AWS_REGION).client("sqs")
+        password = host.values["PLATFORM_DB_PASS"]
+        self.platform_dsn = f"postgresql://cadasta_platform:{password}@{host.db_host}:{host.db_port}/cadasta"
 
     def service(self, name, prefix, *arguments, sqs_address=None):
-        log = self.logs / f"{name}-{prefix}.log"
-        environment = self.environment(name, prefix, sqs_address)
-        return stack.Process(name, [*stack.command(name), *arguments], environment, log)
+        """The compose service ``name`` on queues prefixed ``prefix``; ``sqs_address`` stands in for LocalStack's."""
+        return self.host.service(name, *arguments, localstack_host=sqs_address, QUEUE_PREFIX=prefix)
 
     def count(self, sql, ids):
         with contextlib.closing(psycopg2.connect(self.platform_dsn)) as connection, connection.cursor() as cursor:
@@ -82,11 +73,12 @@ class Stack:
 def running_stack(logs):
     if os.environ.get("E2E_STACK") == "compose":
         values = stack.settings()
-        yield Stack(f"localhost:{values['LOCALSTACK_PORT']}", "localhost", int(values["POSTGRES_PORT"]), logs)
+        localstack_host = f"localhost:{values['LOCALSTACK_PORT']}"
+        yield Bench(run.HostStack(values, localstack_host, "localhost", int(values["POSTGRES_PORT"]), logs))
         return
     print("Starting LocalStack and Postgres on this machine, as `make stack` does ...", flush=True)
     with run.running(logs, services=()) as host:
-        yield Stack(host.localstack_host, host.db_host, host.db_port, logs)
+        yield Bench(host)
 
 
 # -- Raw baselines: boto3 alone ------------------------------------------------
@@ -140,7 +132,7 @@ def raw_send(bench, count, body):
 
 
 def producer_app(bench, prefix):
-    for name, value in bench.environment("worker", prefix).items():
+    for name, value in bench.host.environment("worker", QUEUE_PREFIX=prefix).items():
         os.environ[name] = value
     app = Celery(f"bench-{prefix}", set_as_current=False)
     app.config_from_object(Settings())
@@ -170,13 +162,14 @@ def drain_with(process, ready_text, done):
 
 
 def wait_for(condition, timeout, process):
-    deadline = time.monotonic() + timeout
-    while not condition():
+    """Wait until ``condition()`` holds, looking often (the figures are times), while ``process`` runs."""
+
+    def holds():
         if process.process.poll() is not None:
             raise RuntimeError(f"{process.name} exited; its log ends:\n{process.log()[-3000:]}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{process.name} did not finish within {timeout} s")
-        time.sleep(0.05)
+        return condition()
+
+    wait_until(holds, timeout, lambda: f"{process.name} did not finish within {timeout} s", interval=0.05)
 
 
 def repetition(bench, tasks):
@@ -204,7 +197,7 @@ def repetition(bench, tasks):
 
 def idle_requests(bench, seconds):
     """SQS requests per minute, by operation, of a worker that has nothing to do."""
-    host, port = bench.localstack_host.rsplit(":", 1)
+    host, port = bench.host.localstack_host.rsplit(":", 1)
     counter = RequestCounter(host, int(port))
     worker = bench.service("worker", f"idle{uuid.uuid4().hex[:10]}", sqs_address=counter.address)
     worker.start()

@@ -353,7 +353,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: setattr(stub, "should_stop", True))
     try:
         stub.run()
-    except KeyboardInterrupt:  # Ctrl-C: what was received and not stored comes back from SQS
+    except KeyboardInterrupt:  # Ctrl-C: the batch in hand was stored on the way out (extra_context)
         logger.info("Interrupted; stopping.")
     finally:
         stub.storer.shutdown(wait=True)

@@ -42,11 +42,15 @@ def stop_process_group(process, timeout=40):
     """SIGTERM the process and its children (started with start_new_session), SIGKILL if they linger.
 
     The whole group, even when its leader has already exited: children may not have."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
+    signal_group(process, signal.SIGTERM)
     try:
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+        signal_group(process, signal.SIGKILL)
         process.wait()
+
+
+def signal_group(process, number):
+    """Send signal ``number`` to the process group ``process`` leads, if any of it is left."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, number)

@@ -25,9 +25,13 @@ class HostStack:
         self.overrides = dict(overrides or {})
         self.processes = {}
 
-    def environment(self, name, **overrides):
-        """The service's compose environment, pointed at this machine's LocalStack and Postgres."""
-        environment = stack.on_host(stack.environment(name, self.values), self.localstack_host, *self.db)
+    def environment(self, name, localstack_host=None, **overrides):
+        """The service's compose environment, pointed at this machine's LocalStack and Postgres.
+
+        ``localstack_host`` stands in for LocalStack's address: a proxy in front of it, say.
+        """
+        localstack_host = localstack_host or self.localstack_host
+        environment = stack.on_host(stack.environment(name, self.values), localstack_host, self.db_host, self.db_port)
         return {
             **environment,
             "HEARTBEAT_FILE": str(self.logs / f"{name}.heartbeat"),
@@ -35,13 +39,11 @@ class HostStack:
             **overrides,
         }
 
-    @property
-    def db(self):
-        return self.db_host, self.db_port
-
-    def service(self, name, **overrides):
-        """A process for the compose service ``name``, not started, logging to ``<logs>/<name>.log``."""
-        return stack.Process(name, stack.command(name), self.environment(name, **overrides), self.log_path(name))
+    def service(self, name, *arguments, localstack_host=None, **overrides):
+        """A process for the compose service ``name`` (its command, then ``arguments``), not started,
+        logging to ``<logs>/<name>.log``."""
+        environment = self.environment(name, localstack_host, **overrides)
+        return stack.Process(name, [*stack.command(name), *arguments], environment, self.log_path(name))
 
     def log_path(self, name):
         return self.logs / f"{name}.log"

@@ -7,7 +7,6 @@ host names at the host's LocalStack and Postgres, and runs the same commands
 as subprocesses.
 """
 
-import contextlib
 import json
 import os
 import re
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from local_stack.host.processes import stop_process_group, wait_until
+from local_stack.host.processes import signal_group, stop_process_group, wait_until
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
@@ -132,13 +131,11 @@ class Process:
     def signal_stop(self):
         """Ask the service to stop (SIGTERM to its group) without waiting; ``stop`` waits."""
         if self.process is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
+            signal_group(self.process, signal.SIGTERM)
 
     def kill(self):
         if self.process is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
+            signal_group(self.process, signal.SIGKILL)
 
     def wait_for_log(self, text, timeout=90):
         """Wait until this run (not an earlier one in the same log) has logged ``text``."""

@@ -226,10 +226,9 @@ def result_store_problem(app):
         with engine.connect() as connection:
             connection.execute(sqlalchemy.text("SELECT 1 FROM celery_taskmeta LIMIT 1"))
     except sqlalchemy.exc.SQLAlchemyError as error:
-        reason = str(getattr(error, "orig", error) or error).strip().splitlines()[0]
         return (
-            f"Cannot store results in database {url.database!r} at {url.host}:{url.port} as {url.username!r}: "
-            f"{reason}. Check RESULT_DB_HOST, RESULT_DB_PORT, RESULT_DB_NAME, RESULT_DB_USER and RESULT_DB_PASS."
+            f"Cannot store results in {describe_result_store(app)}: {one_line(getattr(error, 'orig', None) or error)}. "
+            "Check RESULT_DB_HOST, RESULT_DB_PORT, RESULT_DB_NAME, RESULT_DB_USER and RESULT_DB_PASS."
         )
     finally:
         engine.dispose()

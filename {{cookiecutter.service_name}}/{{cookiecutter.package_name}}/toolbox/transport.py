@@ -601,8 +601,7 @@ class Deleter:
         while True:
             batches, stopping = self.gather()
             for url, messages in batches.items():
-                for start in range(0, len(messages), VISIBILITY_BATCH):
-                    self.delete(url, messages[start : start + VISIBILITY_BATCH])
+                self.delete(url, messages)
             if stopping:
                 return
 
