@@ -35,17 +35,18 @@ def tracked(platform, where, *parameters):
     return platform.query(f"SELECT task_id, type, parent_id, root_id FROM platform_task WHERE {where}", *parameters)
 
 
-def calls_of(platform, task_type, first_argument):
-    """The tracked messages of ``task_type`` whose first argument is ``first_argument``."""
-    where = "type = %s AND input -> 'args' -> 0 = %s::jsonb"
-    return tracked(platform, where, task_type, json.dumps(first_argument))
+def calls_of(platform, task_type, first_argument, **scope):
+    """The tracked messages of ``task_type`` whose first argument is ``first_argument``, and whose
+    columns named in ``scope`` hold its values: a stack used before (compose) holds earlier runs' calls."""
+    where = "type = %s AND input -> 'args' -> 0 = %s::jsonb" + "".join(f" AND {column} = %s" for column in scope)
+    return tracked(platform, where, task_type, json.dumps(first_argument), *scope.values())
 
 
-def wait_for_calls(platform, task_type, first_argument):
+def wait_for_calls(platform, task_type, first_argument, **scope):
     return wait_until(
-        lambda: calls_of(platform, task_type, first_argument),
+        lambda: calls_of(platform, task_type, first_argument, **scope),
         60,
-        lambda: f"{task_type} was never sent with {first_argument!r}",
+        lambda: f"{task_type} was never sent with {first_argument!r} ({scope})",
     )
 
 
@@ -84,7 +85,7 @@ def test_a_chord_handed_over_by_a_running_task(platform, producer, parts, expect
     (unlock,) = tracked(platform, "parent_id = %s AND type = 'celery.chord_unlock'", report.id)
     assert (body_row["parent_id"], body_row["root_id"]) == (unlock["task_id"], report.id)
     # The parent's callback runs after the body, with the body's result.
-    (done,) = wait_for_calls(platform, ON_DONE, expected)
+    (done,) = wait_for_calls(platform, ON_DONE, expected, root_id=report.id)
     assert (done["parent_id"], done["root_id"]) == (body_id, report.id)
     assert tracked(platform, "type = %s AND root_id = %s", ON_FAILED, report.id) == []
 
@@ -109,7 +110,7 @@ def test_a_group_piped_into_a_chain_runs_as_a_chord(platform, producer):
         producer.signature(MERGE_TOP_WORDS, args=[1]), producer.signature(ON_DONE)
     )
     last = work.apply_async()
-    (done,) = wait_for_calls(platform, ON_DONE, [["piped", 3]])
+    (done,) = wait_for_calls(platform, ON_DONE, [["piped", 3]], task_id=last.id)
     assert done["task_id"] == last.id
     merged = platform.wait_for_task_and_result(done["parent_id"])
     assert merged["type"] == MERGE_TOP_WORDS and merged["result"] == [["piped", 3]]

@@ -137,10 +137,18 @@ def test_messages_the_worker_cannot_read_go_to_the_dead_letter_queue(app, sqs, s
     }
     sent = {name: sqs.client.send_message(QueueUrl=url, MessageBody=body)["MessageId"] for name, body in bodies.items()}
     dead_letters = f"{PRIMARY_QUEUE}-dlq"
+    # Each look hides what it sees for a second, and the three arrive at different moments: looks
+    # every 0.3 s can fall into step and never see all three at once. What reached the queue stays.
+    seen = set()
+
+    def all_dead_lettered():
+        seen.update(m["MessageId"] for m in sqs.raw_messages(dead_letters))
+        return set(sent.values()) <= seen
+
     wait_until(
-        lambda: set(sent.values()) <= {m["MessageId"] for m in sqs.raw_messages(dead_letters)},
+        all_dead_lettered,
         60,
-        lambda: f"not all of {sent} reached {dead_letters}; the worker log ends:\n{worker.log()[-3000:]}",
+        lambda: f"not all of {sent} reached {dead_letters} (seen {seen}); the worker log ends:\n{worker.log()[-3000:]}",
     )
     assert worker.process.poll() is None, "the worker died"
     for message_id in sent.values():
