@@ -351,6 +351,9 @@ def main():
     )
     stub = SyncTasks(connection, queue, TaskTable(dsn), os.environ.get("HEARTBEAT_FILE"))
     signal.signal(signal.SIGTERM, lambda *_: setattr(stub, "should_stop", True))
+    # A shell without job control starts background commands with SIGINT ignored, and the
+    # children inherit that: Ctrl-C (or a script's SIGINT) must still stop the stub.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         stub.run()
     except KeyboardInterrupt:  # Ctrl-C: the batch in hand was stored on the way out (extra_context)

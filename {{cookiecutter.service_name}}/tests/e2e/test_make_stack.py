@@ -110,7 +110,13 @@ def test_the_cached_localstack_runs_outside_the_harness():
 def test_ctrl_c_stops_sync_tasks_without_a_traceback(platform, tmp_path):
     stub = platform.service("sync-tasks")
     stub.log_path = tmp_path / "sync-tasks.log"
-    stub.start().wait_for_log("Consuming")
+    # Started as a shell without job control (a CI script's `&`) starts it: SIGINT ignored, inherited.
+    inherited = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        stub.start()
+    finally:
+        signal.signal(signal.SIGINT, inherited)
+    stub.wait_for_log("Consuming")
     os.killpg(stub.process.pid, signal.SIGINT)
     assert stub.process.wait(timeout=30) == 0
     assert "Traceback" not in stub.log() and "KeyboardInterrupt" not in stub.log(), stub.log()[-3000:]
