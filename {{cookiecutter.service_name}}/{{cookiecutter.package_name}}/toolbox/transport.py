@@ -221,6 +221,7 @@ class Channel(TopologyMixin, SQS.Channel):
     def __init__(self, *args, **kwargs):
         self._visibility = None
         self._deleter = None
+        self._background_client = None
         self._size_limits = {}  # queue URL -> MaximumMessageSize
         self._receive_failures = 0
         self._waiting_for_slot = set()  # queues whose receive loop waits for a free prefetch slot
@@ -299,9 +300,7 @@ class Channel(TopologyMixin, SQS.Channel):
         except KeyError:
             super().basic_ack(delivery_tag, multiple=multiple)
         else:
-            if self._deleter is None:
-                self._deleter = Deleter(self)
-            self._deleter.add(url, message)
+            self.deleter().add(url, message)
             virtual.Channel.basic_ack(self, delivery_tag)  # the QoS bookkeeping alone
         finally:
             self.slot_freed()
@@ -396,10 +395,20 @@ class Channel(TopologyMixin, SQS.Channel):
 
     # -- Holding: while a consumer holds a message unacknowledged, keep it hidden.
     def basic_consume(self, queue, no_ack, *args, **kwargs):
-        if not no_ack and self._visibility is None:
-            self._visibility = VisibilityKeeper(self)
-            self._visibility.start()
+        if not no_ack:
+            # Made now, before the first message: making an SQS client takes some 60 to 100 ms of CPU,
+            # which the first acknowledgements would otherwise wait for.
+            self.deleter()
+            if self._visibility is None:
+                self._visibility = VisibilityKeeper(self)
+                self._visibility.start()
         return super().basic_consume(queue, no_ack, *args, **kwargs)
+
+    def deleter(self):
+        """The thread that deletes acknowledged messages, started on first use."""
+        if self._deleter is None:
+            self._deleter = Deleter(self)
+        return self._deleter
 
     def close(self):
         if self._visibility is not None:
@@ -422,6 +431,12 @@ class Channel(TopologyMixin, SQS.Channel):
             info = message.delivery_info
             if "sqs_message" in info:
                 yield info["sqs_queue"], info["sqs_message"]
+
+    def background_client(self):
+        """The SQS client of the threads beside the event loop (boto3 clients are thread-safe), made once."""
+        if self._background_client is None:
+            self._background_client = self.short_timeout_client()
+        return self._background_client
 
     def short_timeout_client(self):
         """An SQS client whose calls give up within seconds, for work beside the event loop."""
@@ -529,7 +544,7 @@ class VisibilityKeeper:
         self.interval = max(1.0, self.timeout / 3)
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self.run, name="sqs-visibility", daemon=True)
-        self.client = None
+        self.client = channel.background_client()
         self.reported = set()
 
     def start(self):
@@ -549,8 +564,6 @@ class VisibilityKeeper:
         held = defaultdict(list)
         for url, message in self.channel.held_messages():
             held[url].append(message)
-        if held and self.client is None:
-            self.client = self.channel.short_timeout_client()
         for url, messages in held.items():
             for start in range(0, len(messages), VISIBILITY_BATCH):
                 self.extend_batch(url, messages[start : start + VISIBILITY_BATCH])
@@ -586,7 +599,7 @@ class Deleter:
     def __init__(self, channel):
         self.channel = channel
         self.waiting = queue_module.Queue()
-        self.client = None
+        self.client = channel.background_client()
         self.thread = threading.Thread(target=self.run, name="sqs-delete", daemon=True)
         self.thread.start()
 
@@ -623,8 +636,6 @@ class Deleter:
     def delete(self, url, messages):
         entries = [{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)]
         try:
-            if self.client is None:
-                self.client = self.channel.short_timeout_client()
             failed = self.client.delete_message_batch(QueueUrl=url, Entries=entries).get("Failed", [])
         except Exception as error:
             ids = ", ".join(m["MessageId"] for m in messages)
