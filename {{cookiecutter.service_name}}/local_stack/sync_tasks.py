@@ -80,6 +80,10 @@ class DatabaseUnavailable(Exception):
     """The task table cannot be written right now; the message must come back."""
 
 
+class StopRequestedError(Exception):
+    """Asked to stop (SIGTERM) while waiting to reach SQS: nothing is held, so nothing is left to finish."""
+
+
 def task_row(message):
     """The task row a Celery task message stands for."""
     headers = message.headers
@@ -195,6 +199,20 @@ class SyncTasks(ConsumerMixin):
         self.batch = []  # messages received and not yet handed to the storing thread
         self.storer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         self.storing = None  # the batch being stored, as a Future
+
+    @contextlib.contextmanager
+    def establish_connection(self):
+        """kombu's, but a stop asked for ends the wait for SQS: kombu retries the connection for
+        ever and looks at should_stop only between receives, so SIGTERM would wait for SIGKILL."""
+        with self.create_connection() as connection:
+            connection.ensure_connection(
+                self.on_connection_error, self.connect_max_retries, callback=self.stop_if_asked
+            )
+            yield connection
+
+    def stop_if_asked(self):
+        if self.should_stop:
+            raise StopRequestedError
 
     def get_consumers(self, Consumer, channel):
         # on_message gets the raw message, so a body that does not decode is ours to handle.
@@ -365,6 +383,8 @@ def main():
         stub.run()
     except KeyboardInterrupt:  # Ctrl-C: the batch in hand was stored on the way out (extra_context)
         logger.info("Interrupted; stopping.")
+    except StopRequestedError:
+        logger.info("Stopped while waiting for SQS.")
     finally:
         stub.storer.shutdown(wait=True)
         stub.table.close()

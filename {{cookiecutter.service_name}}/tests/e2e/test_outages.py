@@ -118,6 +118,21 @@ def test_the_stub_consumes_again_after_the_broker_comes_back_empty(broker, platf
     )
 
 
+def test_the_stub_stops_on_sigterm_while_it_cannot_reach_the_broker(platform, tmp_path):
+    if not isinstance(platform, HostPlatform):
+        pytest.skip("needs a sync-tasks process the tests start themselves")
+    stub = platform.service("sync-tasks", CELERY_BROKER_URL=f"sqs://test:test@127.0.0.1:{free_port()}")
+    stub.log_path = tmp_path / "stub.log"
+    stub.start().wait_for_log("Broker connection error")
+    stub.signal_stop()
+    started = time.monotonic()
+    code = stub.process.wait(timeout=30)
+    took = time.monotonic() - started
+    assert code == 0 and "Stopped while waiting for SQS." in stub.log(), stub.log()[-3000:]
+    assert took < 3, f"took {took:.1f} s"
+    print(f"\nstub, broker unreachable: exit code {code} {took:.1f} s after SIGTERM")
+
+
 def test_a_worker_that_cannot_reach_its_broker_exits_at_start_up(stack_env, start_worker):
     closed = f"127.0.0.1:{free_port()}"
     started = time.monotonic()
