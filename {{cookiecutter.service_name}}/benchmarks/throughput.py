@@ -16,9 +16,9 @@ Then it times a worker from start to "ready", and works out the SQS requests
 an idle worker makes in a minute, by operation, from the requests a proxy in
 front of LocalStack sees.
 
-The machine may be busy: read the ratios, each of a path to the baseline taken
-just before it. This is a benchmark, not a test: it prints figures and never
-fails on a slow machine.
+The machine may be busy: read the ratios, each of a path to the mean of the
+baselines taken just before and just after it. This is a benchmark, not a
+test: it prints figures and never fails on a slow machine.
 """
 
 import argparse
@@ -172,25 +172,42 @@ def wait_for(condition, timeout, process):
     wait_until(holds, timeout, lambda: f"{process.name} did not finish within {timeout} s", interval=0.05)
 
 
+def bracketed(measure_baseline, measure_path):
+    """(path's figure, mean of the baseline measured just before and just after it).
+
+    A raw drain of a few hundred messages lasts a fraction of a second, so one
+    moment of a busy machine moves it; two, either side of the path, also
+    follow the machine's drift while the path runs.
+    """
+    before = measure_baseline()
+    figure = measure_path()
+    return figure, (before + measure_baseline()) / 2
+
+
 def repetition(bench, tasks):
     prefix = f"bench{uuid.uuid4().hex[:10]}"
     body = TEXT * 8  # about the size of a task message
     figures = {}
-    baseline = raw_send(bench, tasks, body)
-    rate, ids = produce(producer_app(bench, prefix), tasks)
+    (rate, ids), baseline = bracketed(
+        lambda: raw_send(bench, tasks, body), lambda: produce(producer_app(bench, prefix), tasks)
+    )
     figures["producer: send_task, two copies"] = (rate, baseline)
 
-    baseline = raw_drain(bench, tasks)
     worker = bench.service("worker", prefix, "--pool", "prefork", "--concurrency", "2")
     stored = "SELECT count(*) FROM celery_taskmeta WHERE task_id = ANY(%s) AND status = 'SUCCESS'"
-    to_ready, seconds = drain_with(worker, " ready.", lambda: bench.count(stored, ids) == len(ids))
+    (to_ready, seconds), baseline = bracketed(
+        lambda: raw_drain(bench, tasks),
+        lambda: drain_with(worker, " ready.", lambda: bench.count(stored, ids) == len(ids)),
+    )
     figures["worker -c 2, results in Postgres"] = (tasks / seconds, baseline)
     figures[START_TO_READY] = to_ready
 
-    baseline = raw_drain(bench, tasks, fifo=True)
     stub = bench.service("sync-tasks", prefix)
     rows = "SELECT count(*) FROM platform_task WHERE task_id = ANY(%s)"
-    _, seconds = drain_with(stub, "Consuming", lambda: bench.count(rows, ids) == len(ids))
+    (_, seconds), baseline = bracketed(
+        lambda: raw_drain(bench, tasks, fifo=True),
+        lambda: drain_with(stub, "Consuming", lambda: bench.count(rows, ids) == len(ids)),
+    )
     figures["platform ingest (sync-tasks stub)"] = (tasks / seconds, baseline)
     return figures
 
