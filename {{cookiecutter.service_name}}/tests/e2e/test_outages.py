@@ -123,11 +123,14 @@ def test_the_stub_stops_on_sigterm_while_it_cannot_reach_the_broker(platform, tm
         pytest.skip("needs a sync-tasks process the tests start themselves")
     stub = platform.service("sync-tasks", CELERY_BROKER_URL=f"sqs://test:test@127.0.0.1:{free_port()}")
     stub.log_path = tmp_path / "stub.log"
-    stub.start().wait_for_log("Broker connection error")
-    stub.signal_stop()
-    started = time.monotonic()
-    code = stub.process.wait(timeout=30)
-    took = time.monotonic() - started
+    try:
+        stub.start().wait_for_log("Broker connection error")
+        stub.signal_stop()
+        started = time.monotonic()
+        code = stub.process.wait(timeout=30)
+        took = time.monotonic() - started
+    finally:
+        stub.stop()  # one that ignored SIGTERM must not outlive the test
     assert code == 0 and "Stopped while waiting for SQS." in stub.log(), stub.log()[-3000:]
     assert took < 3, f"took {took:.1f} s"
     print(f"\nstub, broker unreachable: exit code {code} {took:.1f} s after SIGTERM")
