@@ -433,20 +433,17 @@ class Channel(TopologyMixin, SQS.Channel):
                 yield info["sqs_queue"], info["sqs_message"]
 
     def background_client(self):
-        """The SQS client of the threads beside the event loop (boto3 clients are thread-safe), made once."""
+        """The SQS client of the threads beside the event loop, made once (boto3 clients are thread-safe).
+        Its calls give up within seconds."""
         if self._background_client is None:
-            self._background_client = self.short_timeout_client()
+            self._background_client = self._new_boto_client(
+                service="sqs",
+                region=self.region,
+                access_key_id=self.conninfo.userid,
+                secret_access_key=self.conninfo.password,
+                config=SHORT_TIMEOUTS,
+            )
         return self._background_client
-
-    def short_timeout_client(self):
-        """An SQS client whose calls give up within seconds, for work beside the event loop."""
-        return self._new_boto_client(
-            service="sqs",
-            region=self.region,
-            access_key_id=self.conninfo.userid,
-            secret_access_key=self.conninfo.password,
-            config=SHORT_TIMEOUTS,
-        )
 
     # -- Creating queues: each work queue gets a dead-letter queue.
     def _create_queue(self, queue_name, attributes):
