@@ -36,6 +36,7 @@ from kombu.mixins import ConsumerMixin
 from psycopg2.extras import execute_values
 
 from {{ cookiecutter.package_name }}.toolbox import Config
+from {{ cookiecutter.package_name }}.toolbox.heartbeat import INTERVAL as HEARTBEAT_INTERVAL
 
 logger = logging.getLogger("sync_tasks")
 
@@ -56,9 +57,6 @@ LINK_COLUMN_LENGTH = 255
 #: The most one receive brings (SQS's limit). The stub holds two such batches at most: one being
 #: stored, one being received.
 BATCH = 10
-#: Seconds between two touches of the heartbeat file: the health check looks at its age, and
-#: a touch per receive is a file system call per batch.
-TOUCH_INTERVAL = 1.0
 
 #: One statement for every row of a batch; the same task twice in it is still one row.
 INSERT_TASKS = """
@@ -235,8 +233,9 @@ class SyncTasks(ConsumerMixin):
         if answered is not None:
             self.answered_at = max(self.answered_at, answered)
         window = self.channel.consuming_window() if hasattr(self.channel, "consuming_window") else float("inf")
+        # Touched as often as the worker's heartbeat, not on every receive (a file system call per batch).
         now = time.monotonic()
-        if self.heartbeat_file and now - self.answered_at <= window and now - self.touched_at >= TOUCH_INTERVAL:
+        if self.heartbeat_file and now - self.answered_at <= window and now - self.touched_at >= HEARTBEAT_INTERVAL:
             self.heartbeat_file.touch()
             self.touched_at = now
 
