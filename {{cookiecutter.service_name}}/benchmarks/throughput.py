@@ -45,6 +45,8 @@ from local_stack.host.processes import wait_until
 TEXT = "the quick brown fox jumps over the lazy dog " * 4
 #: Seconds one measured drain may take before it is reported as unfinished.
 DRAIN_TIMEOUT = 300
+#: Seconds between looks at a service's log or the database while it drains.
+WATCH_INTERVAL = 0.25
 #: Seconds an idle worker runs after "ready" before its requests are counted (its first polls).
 IDLE_SETTLE = 2
 START_TO_READY = "worker start to ready"
@@ -155,8 +157,8 @@ def drain_with(process, ready_text, done_text, done):
     """Seconds from starting a service to ``ready_text`` in its log, and from there to its last ``done_text``.
 
     ``done()`` says when the drain is over; the times come from the log's own
-    timestamps. Looking for the lines (every 50 ms, a database connection each
-    time) would add up to a tenth of a second to a drain that lasts half a second.
+    timestamps, as noticing the lines would add up to ``WATCH_INTERVAL`` to a
+    drain that may last half a second.
     """
     started = time.time()
     process.start()
@@ -180,14 +182,19 @@ def logged_at(line):
 
 
 def wait_for(condition, timeout, process):
-    """Wait until ``condition()`` holds, looking often (the figures are times), while ``process`` runs."""
+    """Wait until ``condition()`` holds while ``process`` runs.
+
+    The figures come from the services' log timestamps, not from when this
+    notices: looking more often would only load the machine being measured
+    (each look at the database is a new connection, a new Postgres process).
+    """
 
     def holds():
         if process.process.poll() is not None:
             raise RuntimeError(f"{process.name} exited; its log ends:\n{process.log()[-3000:]}")
         return condition()
 
-    wait_until(holds, timeout, lambda: f"{process.name} did not finish within {timeout} s", interval=0.05)
+    wait_until(holds, timeout, lambda: f"{process.name} did not finish within {timeout} s", interval=WATCH_INTERVAL)
 
 
 def bracketed(measure_baseline, measure_path):
