@@ -40,7 +40,7 @@ from {{ cookiecutter.package_name }}.toolbox import setup_app
 
 from .request_counter import RequestCounter
 from local_stack.host import run, stack
-from local_stack.host.processes import wait_until
+from local_stack.host.processes import StackError, wait_until
 
 TEXT = "the quick brown fox jumps over the lazy dog " * 4
 #: Seconds one measured drain may take before it is reported as unfinished.
@@ -191,7 +191,7 @@ def wait_for(condition, timeout, process):
 
     def holds():
         if process.process.poll() is not None:
-            raise RuntimeError(f"{process.name} exited; its log ends:\n{process.log()[-3000:]}")
+            raise StackError(f"{process.name} exited; its log ends:\n{process.log()[-3000:]}")
         return condition()
 
     wait_until(holds, timeout, lambda: f"{process.name} did not finish within {timeout} s", interval=WATCH_INTERVAL)

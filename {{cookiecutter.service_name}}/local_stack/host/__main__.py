@@ -19,6 +19,7 @@ import time
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from local_stack.host import run, stack
+from local_stack.host.processes import StackError
 
 LOGS = stack.PROJECT_ROOT / ".stack-logs"
 #: Seconds between two looks at the services' log files.
@@ -110,7 +111,7 @@ def main():
                 time.sleep(3600)
     except KeyboardInterrupt:
         pass  # the services were stopped on the way out of the with block
-    except (RuntimeError, AssertionError, OSError, subprocess.CalledProcessError) as error:
+    except (StackError, OSError, subprocess.CalledProcessError) as error:
         print(f"\nThe local stack could not start: {error}", file=sys.stderr, flush=True)
         return 1
     finally:

@@ -19,7 +19,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from local_stack.host.processes import free_port, refuse_taken_port, stop_process_group, wait_until
+from local_stack.host.processes import StackError, free_port, refuse_taken_port, stop_process_group, wait_until
 
 REQUIREMENTS = Path(__file__).with_name("localstack-requirements.txt")
 #: Written last into a finished environment: one without it is an install that was cut off.
@@ -42,7 +42,7 @@ def default_venv_dir():
 def find_python():
     python = os.environ.get("LOCALSTACK_PYTHON") or shutil.which(f"python{PYTHON_VERSION}")
     if not python:
-        raise RuntimeError(
+        raise StackError(
             f"LocalStack's host runtime needs python{PYTHON_VERSION}, which is not on PATH. "
             f"Install it, point LOCALSTACK_PYTHON at one, or run `docker compose up` and set LOCALSTACK_HOST."
         )
@@ -65,7 +65,7 @@ def install(progress=sys.__stderr__):
             return python
         if target.exists():
             if not is_ours(target):
-                raise RuntimeError(
+                raise StackError(
                     f"{target} exists but is not a LocalStack environment this harness installed. Remove it, or "
                     "point LOCALSTACK_VENV at another folder."
                 )
@@ -137,7 +137,7 @@ class Server:
             lambda: f"LocalStack did not start on {self.host}; its log ends:\n{self.log()}",
         )
         if self.process.poll() is not None:
-            raise RuntimeError(f"LocalStack exited on start; its log ends:\n{self.log()}")
+            raise StackError(f"LocalStack exited on start; its log ends:\n{self.log()}")
 
     def stop(self):
         if self.process is not None:

@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from local_stack.host.processes import free_port, refuse_taken_port
+from local_stack.host.processes import StackError, free_port, refuse_taken_port
 
 SUPERUSER = "postgres"
 PSQL_MAJOR = 15
@@ -36,7 +36,7 @@ def bin_dir():
         return Path(debian[-1]).parent
     if shutil.which("initdb"):
         return Path(shutil.which("initdb")).parent
-    raise RuntimeError(
+    raise StackError(
         "No PostgreSQL server binaries (initdb, pg_ctl) found. Install them (Debian: apt-get install postgresql), "
         "set PG_BIN to their folder, or run `docker compose up` and set E2E_STACK=compose."
     )
@@ -49,7 +49,7 @@ def as_server_user():
     try:
         user = pwd.getpwnam("postgres")
     except KeyError:
-        raise RuntimeError("Running as root needs a 'postgres' user to run the throwaway server as.") from None
+        raise StackError("Running as root needs a 'postgres' user to run the throwaway server as.") from None
     return ["runuser", "-u", "postgres", "--"], user
 
 
@@ -58,7 +58,7 @@ def check_psql(binaries):
     found = subprocess.run([binaries / "psql", "--version"], capture_output=True, text=True).stdout
     major = re.search(r"(\d+)(?:\.\d+)?", found)
     if not major or int(major.group(1)) < PSQL_MAJOR:
-        raise RuntimeError(f"The stack's SQL needs psql {PSQL_MAJOR} or newer; {binaries} has {found.strip()!r}.")
+        raise StackError(f"The stack's SQL needs psql {PSQL_MAJOR} or newer; {binaries} has {found.strip()!r}.")
 
 
 class Server:
@@ -120,4 +120,4 @@ def run(command, environment=None):
     command = [str(part) for part in command]
     result = subprocess.run(command, env={**os.environ, **(environment or {})}, capture_output=True, text=True)
     if result.returncode:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr}{result.stdout}")
+        raise StackError(f"{' '.join(command)} failed:\n{result.stderr}{result.stdout}")

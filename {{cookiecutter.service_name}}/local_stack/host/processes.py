@@ -8,6 +8,11 @@ import subprocess
 import time
 
 
+class StackError(RuntimeError):
+    """The local stack could not start, or a part of it did not do what was waited for; the message says
+    what was seen instead."""
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:
@@ -16,10 +21,10 @@ def free_port():
 
 
 def refuse_taken_port(port, service, setting):
-    """Raise a RuntimeError that says what to do when something already listens on 127.0.0.1:``port``."""
+    """Raise a StackError that says what to do when something already listens on 127.0.0.1:``port``."""
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", int(port))) == 0:
-            raise RuntimeError(
+            raise StackError(
                 f"Port {port} for {service} is taken: something already listens there (a `docker compose up` "
                 f"stack, another `make stack`?). Stop it, or set {setting} in .env to a free port."
             )
@@ -27,14 +32,14 @@ def refuse_taken_port(port, service, setting):
 
 def wait_until(check, timeout, failure, interval=0.3):
     """Return the first true value of ``check()``; after ``timeout`` seconds raise
-    AssertionError with ``failure()``, which says what was seen instead."""
+    StackError with ``failure()``, which says what was seen instead."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(failure())
+            raise StackError(failure())
         time.sleep(interval)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from local_stack.host.processes import signal_group, stop_process_group, wait_until
+from local_stack.host.processes import StackError, signal_group, stop_process_group, wait_until
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
@@ -142,7 +142,7 @@ class Process:
 
         def logged():
             if self.process.poll() is not None:
-                raise AssertionError(f"{self.name} exited; its log ends:\n{self.log()[-4000:]}")
+                raise StackError(f"{self.name} exited; its log ends:\n{self.log()[-4000:]}")
             return text in self.log(since_start=True)
 
         wait_until(logged, timeout, lambda: f"{self.name} never logged {text!r}; its log ends:\n{self.log()[-4000:]}")
