@@ -33,6 +33,9 @@ def test_the_project_has_every_part(baked_matrix, variant):
         f"{package.name}/toolbox/setup.py",
         f"{package.name}/toolbox/conformance.py",
         f"{package.name}/toolbox/transport.py",
+        f"{package.name}/toolbox/contract.py",
+        f"{package.name}/toolbox/upstream.py",
+        f"{package.name}/toolbox/sqs/lifecycle.py",
     ]
     assert [path for path in expected if not (project / path).is_file()] == []
 

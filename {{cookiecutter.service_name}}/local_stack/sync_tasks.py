@@ -10,7 +10,8 @@ related object when the properties carry them.
   the next is received, and batches are committed in the order received.
 - Idempotent: the same message twice makes one row.
 - The database unreachable: the message is not acknowledged; SQS delivers it
-  again a few seconds later (longer each time), until the row is stored.
+  again after a delay that grows with each receive (the worker's rule,
+  toolbox/sqs/lifecycle.py), until the row is stored.
 - A message that is not a Celery task message, or that the task table refuses
   (a value too long, a character Postgres cannot store), is logged with its id,
   kept in platform_undecodable_message, and acknowledged; the stub goes on.
@@ -36,17 +37,15 @@ from kombu.mixins import ConsumerMixin
 from psycopg2.extras import execute_values
 
 from {{ cookiecutter.package_name }}.toolbox import Config
+from {{ cookiecutter.package_name }}.toolbox.contract import CATCH_ALL
 from {{ cookiecutter.package_name }}.toolbox.heartbeat import INTERVAL as HEARTBEAT_INTERVAL
+from {{ cookiecutter.package_name }}.toolbox.upstream import sqs_delivery
 
 logger = logging.getLogger("sync_tasks")
 
 OPTION_HEADERS = ("eta", "expires", "retries", "timelimit")
 # Celery puts unknown apply_async options into the message properties.
 LINK_PROPERTIES = ("creator_id", "related_content_type", "related_object_id")
-#: Seconds before SQS hands back a message the stub could not store, times the
-#: number of deliveries so far, up to the maximum.
-RETRY_DELAY = 5
-MAX_RETRY_DELAY = 300
 #: After a failed connection attempt, messages are given back without trying
 #: again for this long, so a batch does not wait out one timeout per message.
 RECONNECT_PAUSE = 2.0
@@ -70,11 +69,11 @@ TASK_VALUES = """(%(task_id)s, %(type)s, %(input)s, %(options)s, %(parent_id)s, 
 INSERT_UNDECODABLE = "INSERT INTO platform_undecodable_message (message_id, body, error) VALUES (%s, %s, %s)"
 
 
-class Undecodable(Exception):
+class UndecodableError(Exception):
     """The message is not a Celery protocol 2 task message, or not one the task table can hold."""
 
 
-class DatabaseUnavailable(Exception):
+class DatabaseUnavailableError(Exception):
     """The task table cannot be written right now; the message must come back."""
 
 
@@ -86,15 +85,15 @@ def task_row(message):
     """The task row a Celery task message stands for."""
     headers = message.headers
     if not isinstance(headers, dict) or not headers.get("id") or not headers.get("task"):
-        raise Undecodable("no task id or task name in the message headers (not a Celery protocol 2 message)")
+        raise UndecodableError("no task id or task name in the message headers (not a Celery protocol 2 message)")
     identities = ("id", "task", "parent_id", "root_id")
     wrong = [name for name in identities if not isinstance(headers.get(name), (str, NoneType))]
     if wrong:
-        raise Undecodable(f"headers {', '.join(wrong)} are not task ids or names")
+        raise UndecodableError(f"headers {', '.join(wrong)} are not task ids or names")
     try:
         args, kwargs, _embed = message.decode()
     except Exception as error:
-        raise Undecodable(f"body does not decode as (args, kwargs, embed): {error!r}") from error
+        raise UndecodableError(f"body does not decode as (args, kwargs, embed): {error!r}") from error
     properties = {k: v for k, v in message.properties.items() if k not in ("delivery_info", "delivery_tag")}
     options = {**properties, **{name: headers.get(name) for name in OPTION_HEADERS}}
     links = {name: _text(properties.get(name)) for name in LINK_PROPERTIES}
@@ -141,7 +140,7 @@ def _text(value):
 
 def message_id(message):
     """The SQS message id where the transport gives it, else kombu's delivery tag."""
-    sqs = message.delivery_info.get("sqs_message") or {}
+    _, sqs = sqs_delivery(message) or (None, {})
     return sqs.get("MessageId") or message.delivery_tag
 
 
@@ -161,11 +160,11 @@ class TaskTable:
     def run(self, statements):
         """Run ``statements(cursor)`` in one transaction.
 
-        Raises DatabaseUnavailable when the database cannot be reached, and
-        Undecodable when it refuses these values (they never will fit).
+        Raises DatabaseUnavailableError when the database cannot be reached, and
+        UndecodableError when it refuses these values (they never will fit).
         """
         if self.connection is None and time.monotonic() < self.retry_at:
-            raise DatabaseUnavailable("still unreachable a moment ago")
+            raise DatabaseUnavailableError("still unreachable a moment ago")
         try:
             if self.connection is None:
                 self.connection = psycopg2.connect(self.dsn, connect_timeout=5)
@@ -174,10 +173,10 @@ class TaskTable:
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as error:
             self.close()
             self.retry_at = time.monotonic() + RECONNECT_PAUSE
-            raise DatabaseUnavailable(str(error).strip()) from error
+            raise DatabaseUnavailableError(str(error).strip()) from error
         except (psycopg2.DataError, psycopg2.IntegrityError, ValueError) as error:
             # ValueError: psycopg2 refuses NUL characters before sending anything.
-            raise Undecodable(f"the task table refuses it: {str(error).strip()}") from error
+            raise UndecodableError(f"the task table refuses it: {str(error).strip()}") from error
 
     def close(self):
         if self.connection is not None:
@@ -277,17 +276,17 @@ class SyncTasks(ConsumerMixin):
         for message in messages:
             try:
                 rows.append((message, task_row(message)))
-            except Undecodable as error:
+            except UndecodableError as error:
                 self.keep(message, message_id(message), error)
         if not rows:
             return
         try:
             self.table.insert_tasks([row for _, row in rows])
-        except Undecodable:
+        except UndecodableError:
             for message, row in rows:
                 self.store_one(message, row)
             return
-        except DatabaseUnavailable as error:
+        except DatabaseUnavailableError as error:
             for message, row in rows:
                 self.give_back(message, row["task_id"], error)
             return
@@ -297,9 +296,9 @@ class SyncTasks(ConsumerMixin):
     def store_one(self, message, row):
         try:
             self.table.insert_tasks([row])
-        except Undecodable as error:
+        except UndecodableError as error:
             self.keep(message, row["task_id"], error)
-        except DatabaseUnavailable as error:
+        except DatabaseUnavailableError as error:
             self.give_back(message, row["task_id"], error)
         else:
             self.stored(message, row)
@@ -315,18 +314,20 @@ class SyncTasks(ConsumerMixin):
         body = readable(message.body)
         try:
             self.table.keep_undecodable(message_id(message), body.replace("\x00", "\\0"), str(error))
-        except Undecodable as refused:
+        except UndecodableError as refused:
             # Not even the record of it fits: this log line is all that is left of it.
             logger.error("Cannot keep message %s (%s); its body was: %r", message_id(message), refused, body)
-        except DatabaseUnavailable as unavailable:
+        except DatabaseUnavailableError as unavailable:
             self.give_back(message, identifier, unavailable)
             return
         message.ack()
 
     @staticmethod
     def give_back(message, identifier, error):
+        """Not acknowledged: the toolbox's channel gives it back to SQS as the worker's are given back, to be
+        delivered again after a delay that grows with its receives (toolbox/sqs/lifecycle.py)."""
         logger.warning("Database unavailable (%s); message %s not acknowledged, it comes back", error, identifier)
-        release(message)
+        message.requeue()
 
 
 def readable(body):
@@ -339,34 +340,13 @@ def readable(body):
     return str(body)
 
 
-def release(message):
-    """Give a message back to SQS unacknowledged, to be delivered again shortly.
-
-    Not ``message.requeue()``: on SQS, kombu requeues by publishing a copy through
-    this connection's exchange table, which has no bindings here, and leaves the
-    original invisible for the queue's whole visibility timeout.
-    """
-    info = message.delivery_info
-    receipt = info["sqs_message"]
-    deliveries = int(receipt.get("Attributes", {}).get("ApproximateReceiveCount", 1))
-    delay = min(RETRY_DELAY * deliveries, MAX_RETRY_DELAY)
-    try:
-        message.channel.sqs().change_message_visibility(
-            QueueUrl=info["sqs_queue"], ReceiptHandle=receipt["ReceiptHandle"], VisibilityTimeout=delay
-        )
-    except Exception as error:  # the message still comes back, after its visibility timeout
-        logger.warning("Could not shorten the visibility of message %s: %r", receipt.get("MessageId"), error)
-    # Forget the delivery without deleting the message (kombu's SQS QoS deletes only on ack).
-    message.channel.qos.reject(message.delivery_tag, requeue=False)
-
-
 def main():
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = Config()
     dsn = os.environ.get("PLATFORM_DATABASE_URL")
     if not dsn:
         raise SystemExit("Set PLATFORM_DATABASE_URL to the platform database (postgresql://user:pass@host:port/db).")
-    queue = Queue(config.PLATFORM_QUEUE_NAME, routing_key="#")
+    queue = Queue(config.PLATFORM_QUEUE_NAME, routing_key=CATCH_ALL)
     # The toolbox's transport sets the visibility timeout (SQS_VISIBILITY_TIMEOUT) on
     # every receive, so a stub that dies gives its messages back within it,
     # whoever created the queue and with whatever timeout.

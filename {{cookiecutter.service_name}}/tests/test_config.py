@@ -2,7 +2,7 @@ import pytest
 from kombu import Queue
 
 from {{ cookiecutter.package_name }}.settings import Settings
-from {{ cookiecutter.package_name }}.toolbox import Config, ConfigError
+from {{ cookiecutter.package_name }}.toolbox import Config, ConfigError, Setting, rules
 from {{ cookiecutter.package_name }}.toolbox.results import BACKEND_PATH as RESULT_BACKEND_PATH
 
 TOOLBOX_VARIABLES = [name for name in Config.defaults() if name.isupper()]
@@ -182,3 +182,27 @@ def test_the_app_reads_every_setting():
 
     assert app.conf.QUEUES == Settings().QUEUES
     assert app.conf.task_default_exchange == "task_exchange"
+
+
+class WithASettingOfItsOwn(Settings):
+    #: A worker's own setting: one line, its default and its check.
+    EXPORT_BATCH_SIZE = Setting(100, rules.whole_number(1))
+    #: A new default for a toolbox setting keeps the toolbox's check.
+    SQS_MAX_RECEIVE_COUNT = 7
+
+
+def test_a_setting_is_declared_in_one_place_with_its_check(monkeypatch):
+    assert WithASettingOfItsOwn().EXPORT_BATCH_SIZE == 100
+    monkeypatch.setenv("EXPORT_BATCH_SIZE", "250")
+    assert WithASettingOfItsOwn().EXPORT_BATCH_SIZE == 250
+    with pytest.raises(ConfigError, match=r"EXPORT_BATCH_SIZE=0: expected a whole number of at least 1\."):
+        WithASettingOfItsOwn(EXPORT_BATCH_SIZE=0)
+    assert WithASettingOfItsOwn().SQS_MAX_RECEIVE_COUNT == 7
+    with pytest.raises(ConfigError, match=r"SQS_MAX_RECEIVE_COUNT=0: SQS takes a whole number from 1 to 1000\."):
+        WithASettingOfItsOwn(SQS_MAX_RECEIVE_COUNT=0)
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(ConfigError) as caught:
+        Config(QUEUES=["a.b"], STARTUP_TIMEOUT=0, task_serializer="pickle")
+    assert str(caught.value).count("\n  - ") == 3

@@ -4,7 +4,8 @@ from types import SimpleNamespace
 
 from {{ cookiecutter.package_name }} import app
 from {{ cookiecutter.package_name }}.toolbox.heartbeat import HEALTHY_WITHIN, INTERVAL, Heartbeat
-from {{ cookiecutter.package_name }}.toolbox.transport import CONSUMING_SLACK, Channel
+from {{ cookiecutter.package_name }}.toolbox.sqs import Channel
+from {{ cookiecutter.package_name }}.toolbox.sqs.receiving import CONSUMING_SLACK
 
 from local_stack.host import stack
 

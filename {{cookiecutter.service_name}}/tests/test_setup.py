@@ -1,4 +1,7 @@
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 from botocore.exceptions import ClientError
@@ -148,3 +151,47 @@ def test_the_result_store_is_described_without_its_password():
     )
     described = describe_result_store(described_app)
     assert described == "database 'cadasta' at db.internal:6543 as 'cadasta'" and "s3cret" not in described
+
+
+def test_a_failure_in_one_set_up_step_is_named_and_does_not_skip_the_others(monkeypatch):
+    def broken(app):
+        raise TypeError("unexpected")
+
+    declared = []
+    monkeypatch.setattr(toolbox_setup, "cap_chord_unlock", broken)
+    monkeypatch.setattr(toolbox_setup, "declare_routing", declared.append)
+    with pytest.raises(SetupError, match=r"Set-up step 'cap celery.chord_unlock' failed: TypeError: unexpected"):
+        setup_app(app)
+    assert declared == [app] and app.is_set_up is False
+
+
+#: A worker whose set-up step fails with an error nobody expected (as a mocked SQS client once made a
+#: redrive policy raise TypeError): the queues are declared without SQS, the chord_unlock step breaks.
+BROKEN_WORKER = """
+import sys
+from {{ cookiecutter.package_name }}.toolbox import setup
+
+def broken(app):
+    raise TypeError("chord_unlock is not what it was")
+
+setup.cap_chord_unlock = broken
+setup.declare_routing = lambda app: None
+from {{ cookiecutter.package_name }} import app
+app.worker_main(["worker", "--pool", "solo", "--loglevel", "INFO", "--without-heartbeat"])
+"""
+
+
+def test_a_worker_whose_set_up_raises_anything_exits_with_one_line_naming_the_step(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", BROKEN_WORKER],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HEARTBEAT_FILE": str(tmp_path / "heartbeat")},
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-3000:]
+    # worker_init comes before Celery sets logging up: the line is all the output says of it.
+    named = [line for line in output.splitlines() if "Set-up step" in line]
+    assert named == ["Set-up step 'cap celery.chord_unlock' failed: TypeError: chord_unlock is not what it was"]
+    assert "Traceback" not in output and " ready." not in output

@@ -1,7 +1,7 @@
-"""Offline rules of the toolbox's SQS transport (toolbox/transport.py); tests/e2e/ runs it on SQS."""
+"""Offline rules of the give-back delay (toolbox/sqs/lifecycle.py); tests/e2e/ runs it on SQS."""
 
 from {{ cookiecutter.package_name }} import app
-from {{ cookiecutter.package_name }}.toolbox.transport import MAX_REDELIVERY_DELAY, redelivery_delay
+from {{ cookiecutter.package_name }}.toolbox.sqs.lifecycle import MAX_REDELIVERY_DELAY, redelivery_delay
 
 
 def test_a_message_given_back_again_and_again_waits_longer_each_time():

@@ -16,8 +16,8 @@ import uuid
 import psycopg2
 import pytest
 
+from {{ cookiecutter.package_name }}.toolbox.errors import MessageTooLargeError, PartialPublishError
 from {{ cookiecutter.package_name }}.toolbox.results import BACKEND_PATH as RESULT_BACKEND_PATH
-from {{ cookiecutter.package_name }}.toolbox.transport import MessageTooLargeError, PartialPublishError
 
 from local_stack.host import postgres, stack
 from local_stack.host.processes import wait_until

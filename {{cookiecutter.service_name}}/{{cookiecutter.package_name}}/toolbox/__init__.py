@@ -7,14 +7,17 @@ for writing tasks.
 
 from .base_task import WorkerTask
 from .canvas import chainable, hand_over_callbacks
-from .config import Config, ConfigError
+from .config import Config, Setting
 from .conformance import build_functional_tests
-from .setup import SetupError, setup_app
+from .errors import ConfigError, SetupError, ToolboxError
+from .setup import setup_app
 
 __all__ = [
     "Config",
     "ConfigError",
     "SetupError",
+    "Setting",
+    "ToolboxError",
     "WorkerTask",
     "build_functional_tests",
     "chainable",

@@ -19,8 +19,8 @@ from kombu.transport import memory
 from kombu.transport.virtual import BrokerState
 
 from . import setup  # noqa: F401  (connects worker_init, which the worker test fires)
-from .transport import TopologyMixin
-from .transport import Transport as ToolboxTransport
+from .sqs import Transport as ToolboxTransport
+from .sqs.topology import TopologyMixin
 
 PROBE_TASK = "conformance_probe"
 

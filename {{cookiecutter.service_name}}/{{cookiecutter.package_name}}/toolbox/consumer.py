@@ -12,6 +12,8 @@ import logging
 from celery.worker.consumer import Consumer as CeleryConsumer
 from kombu.utils.encoding import safe_repr
 
+from .upstream import sqs_delivery
+
 logger = logging.getLogger(__name__)
 
 #: Protocol 2 headers the worker cannot run a task without.
@@ -37,12 +39,12 @@ class Consumer(CeleryConsumer):
         self.on_unreadable(message, "it is not a Celery task message")
 
     def on_unreadable(self, message, problem):
-        sqs = message.delivery_info.get("sqs_message") or {}
+        url, sqs = sqs_delivery(message) or (None, {})
         logger.error(
             "Message %s from %s cannot be run as a task: %s. Rejected without deleting it: after %s receives "
             "SQS moves it to the queue's dead-letter queue. Headers: %s; body: %s",
             sqs.get("MessageId", message.delivery_tag),
-            message.delivery_info.get("routing_key") or message.delivery_info.get("sqs_queue"),
+            message.delivery_info.get("routing_key") or url,
             problem,
             self.app.conf.SQS_MAX_RECEIVE_COUNT,
             safe_repr(message.headers)[:1000],

@@ -6,7 +6,7 @@ and the message is acknowledged: the platform keeps a ``STARTED`` row for
 ever and nobody runs the task again. Here, when the write of a task's state
 fails inside the worker process running that task, the task's message is
 given back (``Reject(requeue=True)``): SQS delivers it again, with a growing
-delay (``transport.redelivery_delay``), until the database is back or the
+delay (``sqs.lifecycle.redelivery_delay``), until the database is back or the
 message's receives run out and SQS moves it to the dead-letter queue. Either
 way it is logged at ERROR with the task id.
 
@@ -19,11 +19,12 @@ from typing import Any
 
 import sqlalchemy
 from celery import states
-from celery._state import get_current_task
 from celery.backends.database import DatabaseBackend, session_cleanup
 from celery.exceptions import BackendStoreError, Reject
 from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
+
+from .upstream import current_task, skip_schema_set_up
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class ResultBackend(DatabaseBackend):
         if not self.app.conf.database_create_tables_at_setup:
             # Celery would otherwise run CREATE TABLE checks and ALTER TABLE before a process's first
             # write, retrying for seconds when the database is down. The platform owns the schema.
-            self.session_manager.prepared = True
+            skip_schema_set_up(self)
 
     def _store_result(
         self, task_id: str, result: Any, state: str, traceback: Any = None, request: Any = None, **kwargs: Any
@@ -109,7 +110,7 @@ def running_here(task_id: str) -> bool:
     worker's main process, in a producer and for eager calls, where there is
     no message to give back and the error goes to the caller.
     """
-    task = get_current_task()
+    task = current_task()
     if task is None:
         return False
     request = task.request

@@ -3,7 +3,7 @@
 A task named ``<queue>.<name>`` is published to the topic exchange with the
 routing key ``<queue>``, and so reaches that queue and, through the ``#``
 binding, the platform queue. The exchange and its bindings are on every
-connection already (see ``transport``).
+connection already (see ``sqs/topology.py``).
 """
 
 import hashlib
@@ -11,6 +11,8 @@ import re
 
 from celery import signals
 from celery.exceptions import QueueNotFound
+
+from .contract import CATCH_ALL
 
 
 class TaskRouter:
@@ -22,7 +24,7 @@ class TaskRouter:
         self.queues = list(queues)
         # Routing key -> queue. Celery reads route["queue"] where a task names no
         # queue of its own: chord_unlock takes the chord body's queue this way.
-        self.by_routing_key = {q.routing_key: q for q in self.queues if q.routing_key != "#"}
+        self.by_routing_key = {q.routing_key: q for q in self.queues if q.routing_key != CATCH_ALL}
 
     def __call__(self, name, args, kwargs, options, task=None, **kw):
         routing_key = name.split(".", 1)[0]

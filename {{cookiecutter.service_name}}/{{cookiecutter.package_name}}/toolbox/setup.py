@@ -10,12 +10,16 @@ from celery import signals
 from celery.backends.database import DatabaseBackend
 from kombu.exceptions import OperationalError
 
+from .errors import SetupError
+from .upstream import choose_queues, queues_chosen_on_command_line
+
 logger = logging.getLogger(__name__)
 
-
-class SetupError(RuntimeError):
-    """The app could not be set up: the message names what is wrong and where it looked."""
-
+#: The steps of setting up, as their errors name them.
+CAP_CHORD_UNLOCK = "cap celery.chord_unlock"
+DECLARE_QUEUES = "declare the queues"
+CHOOSE_QUEUES = "choose the queues to consume"
+CHECK_RESULT_STORE = "check the result store"
 
 #: Error codes with which SQS refuses the credentials: trying again cannot help.
 REFUSED_CREDENTIALS = {
@@ -45,20 +49,36 @@ def setup_app(app, throw=True, timeout=None):
     SQS that cannot be reached is tried again for ``timeout`` seconds
     (``STARTUP_TIMEOUT``); refused credentials are not. Then ``SetupError``
     names the endpoint and region, or with ``throw=False`` it is logged and
-    False returned.
+    False returned. Every step runs even when another fails; any error in
+    one, expected or not, comes out as ``SetupError`` naming that step.
     """
     app.is_set_up = False
     timeout = app.conf.STARTUP_TIMEOUT if timeout is None else timeout
-    try:
-        declare_routing_within(app, timeout)
-        cap_chord_unlock(app)
-    except Exception as error:
+    steps = ((CAP_CHORD_UNLOCK, cap_chord_unlock), (DECLARE_QUEUES, lambda app: declare_routing_within(app, timeout)))
+    failures = []
+    for step, call in steps:
+        try:
+            run_step(step, call, app)
+        except SetupError as error:
+            failures.append(error)
+    if failures:
+        error = failures[0] if len(failures) == 1 else SetupError(" ".join(str(failure) for failure in failures))
         if throw:
-            raise
+            raise error
         logger.error("Set-up of Celery app %r failed: %s", app.main, error)
         return False
     app.is_set_up = True
     return True
+
+
+def run_step(step, call, *args):
+    """``call(*args)``: any error but a ``SetupError`` (which names its step) comes out as one naming ``step``."""
+    try:
+        return call(*args)
+    except SetupError:
+        raise
+    except Exception as error:
+        raise SetupError(f"Set-up step {step!r} failed: {type(error).__name__}: {one_line(error)}") from error
 
 
 def declare_routing_within(app, timeout):
@@ -165,15 +185,12 @@ def select_worker_queues(queues, worker_queues, platform_queue):
     the platform must see. An explicit ``-Q`` still wins, but for the platform
     queue.
     """
-    # Celery keeps no public record of whether -Q was given: _consume_from
-    # stays None until something selects. tests/test_setup.py pins this.
-    if queues._consume_from is None:
+    if not queues_chosen_on_command_line(queues):
         # consume_from is all queues less any -X excluded: those stay excluded.
         chosen = [name for name in worker_queues if name in queues.consume_from]
         if not chosen:
             logger.error("WORKER_QUEUES names no queue to consume (after -X): this worker consumes nothing.")
-        queues._consume_from = {}
-        queues.select(chosen)
+        choose_queues(queues, chosen)
     if platform_queue in queues.consume_from:
         logger.error(
             "A worker never consumes %r (the platform's sync-tasks process does); not consuming it.", platform_queue
@@ -183,22 +200,23 @@ def select_worker_queues(queues, worker_queues, platform_queue):
 
 @signals.worker_init.connect(weak=False, dispatch_uid="cadasta-toolbox-worker-init")
 def on_worker_init(sender=None, **kwargs):
+    """Before the pool starts and before "ready": a worker without its queues, or that cannot store
+    results, would sit idle or take tasks and lose their outcomes. Any failure here, expected or not,
+    ends the worker with one line naming the step (Celery would log a receiver's error and go on);
+    the supervisor (compose's restart: on-failure, an orchestrator) tries again."""
     app = sender.app
     if not is_toolbox_app(app):
         return
-    select_worker_queues(app.amqp.queues, app.conf.WORKER_QUEUES, app.conf.PLATFORM_QUEUE_NAME)
-    # Before the pool starts and before "ready": a worker without its queues, or
-    # that cannot store results, would sit idle or take tasks and lose their
-    # outcomes. Exiting lets the supervisor (compose's restart: on-failure) try again.
     try:
+        conf = app.conf
+        run_step(CHOOSE_QUEUES, select_worker_queues, app.amqp.queues, conf.WORKER_QUEUES, conf.PLATFORM_QUEUE_NAME)
         setup_app(app)
+        problem = run_step(CHECK_RESULT_STORE, result_store_problem, app)
+        if problem:
+            raise SetupError(problem)
     except SetupError as error:
         logger.critical("%s", error)
         raise SystemExit(1) from None
-    problem = result_store_problem(app)
-    if problem:
-        logger.critical(problem)
-        raise SystemExit(1)
 
 
 @signals.celeryd_after_setup.connect(weak=False, dispatch_uid="cadasta-toolbox-describe-worker")
