@@ -1,9 +1,27 @@
 """Jinja filters for the template's own rendering (cookiecutter loads this by name)."""
 
+import importlib.util
 import os
 import subprocess
+from pathlib import Path
 
 from cookiecutter.utils import simple_filter
+
+#: The platform's contract and SQS's naming rules, as the baked toolbox holds them: the answers are checked
+#: (hooks/pre_gen_project.py) and split by the same rules the worker keeps.
+TEMPLATE = Path(__file__).resolve().parent
+CONTRACT = TEMPLATE / "{{cookiecutter.service_name}}" / "{{cookiecutter.package_name}}" / "toolbox" / "contract.py"
+
+
+def load_contract():
+    """The baked toolbox's contract module, loaded from the template (it imports only the standard library)."""
+    spec = importlib.util.spec_from_file_location("worker_contract", CONTRACT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+contract = load_contract()
 
 #: cookiecutter's own abbreviations for template sources, as the git URLs cruft can clone.
 ABBREVIATIONS = {"gh": "https://github.com/{}.git", "gl": "https://gitlab.com/{}.git", "bb": "https://bitbucket.org/{}"}
@@ -12,7 +30,13 @@ ABBREVIATIONS = {"gh": "https://github.com/{}.git", "gl": "https://gitlab.com/{}
 @simple_filter
 def queue_list(value):
     """Turn a comma-separated answer into a list of queue names, in order."""
-    return [name.strip() for name in value.split(",") if name.strip()]
+    return contract.queue_list(value)
+
+
+@simple_filter
+def template_dir(context):
+    """Where this file is, for the hooks, which run as scripts of their own and import it from there."""
+    return str(TEMPLATE)
 
 
 @simple_filter

@@ -16,25 +16,36 @@ PLATFORM_QUEUES = {{ cookiecutter.platform_queues | tojson }}
 QUEUE_PREFIX = {{ cookiecutter.queue_prefix | tojson }}
 DESCRIPTION = {{ cookiecutter.description | tojson }}
 AUTHOR_NAME = {{ cookiecutter.author_name | tojson }}
+#: The template, whose local_extensions loads the baked toolbox's contract module: the queue rules checked
+#: here are the worker's own (its Config keeps the same).
+TEMPLATE_DIR = {{ cookiecutter | template_dir | tojson }}
 
-PLATFORM_QUEUE = "platform.fifo"
-RESERVED_QUEUES = ("celery", PLATFORM_QUEUE)
-# SQS: at most 80 characters, only letters, digits, hyphens and underscores
-# (plus the ".fifo" suffix, which only the platform queue uses).
-SQS_NAME_LIMIT = 80
-# Every work queue has a dead-letter queue named after it.
-DEAD_LETTER_SUFFIX = "-dlq"
-SQS_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 SERVICE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 PACKAGE = re.compile(r"^[a-z_][a-z0-9_]*$")
-# A package with one of these names would shadow a module the worker imports.
 #: What pyproject.toml's quoted strings would need escaped, which the template writes as they are.
 QUOTING = {'"', "\\"}
+# A package with one of these names would shadow a module the worker imports.
 SHADOWED = {"celery", "kombu", "boto3", "botocore", "sqlalchemy", "psycopg2", "tests", "toolbox", "local_stack", "benchmarks"}
 
+sys.path.insert(0, TEMPLATE_DIR)
+from local_extensions import contract  # noqa: E402  (found through the line above)
 
-def split(answer):
-    return [name.strip() for name in answer.split(",") if name.strip()]
+#: How this hook words each kind of problem contract.queue_name_problems finds.
+QUEUE_PROBLEMS = {
+    contract.RESERVED: (
+        "{answer} lists {name!r}, which is reserved: the toolbox adds 'celery' and {platform!r} itself. "
+        "Remove it from {answer}."
+    ),
+    contract.NOT_SQS_NAME: (
+        "{answer} lists {name!r}, which SQS would refuse: queue names may hold only "
+        "letters, digits, hyphens and underscores."
+    ),
+    contract.TOO_LONG: (
+        "{answer} lists {name!r}: with the prefix, its dead-letter queue is {longest!r}, "
+        "{length} characters, and SQS allows at most {limit}. Shorten the queue name or the prefix."
+    ),
+    contract.TWICE: "{answer} lists {name!r} twice: name each queue once.",
+}
 
 
 def problems():
@@ -56,49 +67,31 @@ def problems():
             "worker imports: choose another name (e.g. 'export_worker')."
         )
 
-    longest_prefix = SQS_NAME_LIMIT - len("-" + PLATFORM_QUEUE)
-    if not SQS_NAME.match(QUEUE_PREFIX) or len(QUEUE_PREFIX) > longest_prefix:
+    if not contract.is_prefix(QUEUE_PREFIX):
         yield (
             f"queue_prefix {QUEUE_PREFIX!r} is not usable in SQS queue names: use 1 to "
-            f"{longest_prefix} letters, digits, hyphens or underscores (e.g. 'dev')."
+            f"{contract.LONGEST_PREFIX} letters, digits, hyphens or underscores (e.g. 'dev')."
         )
 
-    own = split(QUEUES)
+    own = contract.queue_list(QUEUES)
     if not own:
         yield "queues is empty: name at least one queue this worker consumes (e.g. 'export')."
-    for answer, names in (("queues", own), ("platform_queues", split(PLATFORM_QUEUES))):
-        yield from queue_problems(answer, names)
+    for answer, names in (("queues", own), ("platform_queues", contract.queue_list(PLATFORM_QUEUES))):
+        for kind, name, longest in contract.queue_name_problems(names, QUEUE_PREFIX):
+            yield QUEUE_PROBLEMS[kind].format(
+                answer=answer,
+                name=name,
+                longest=longest,
+                length=len(longest),
+                limit=contract.SQS_NAME_LIMIT,
+                platform=contract.PLATFORM_QUEUE,
+            )
     for answer, text in (("description", DESCRIPTION), ("author_name", AUTHOR_NAME)):
         if not text.strip() or any(character in QUOTING for character in text) or not text.isprintable():
             yield (
                 f"{answer} {text!r} cannot go into pyproject.toml as it is: use one line of printable text "
                 'without double quotes or backslashes (single quotes are fine).'
             )
-
-
-def queue_problems(answer, names):
-    seen = set()
-    for name in names:
-        full_name = f"{QUEUE_PREFIX}-{name}{DEAD_LETTER_SUFFIX}"  # the longest name the queue brings
-        if name in RESERVED_QUEUES:
-            yield (
-                f"{answer} lists {name!r}, which is reserved: the toolbox adds 'celery' and "
-                f"{PLATFORM_QUEUE!r} itself. Remove it from {answer}."
-            )
-        elif not SQS_NAME.match(name):
-            yield (
-                f"{answer} lists {name!r}, which SQS would refuse: queue names may hold only "
-                "letters, digits, hyphens and underscores."
-            )
-        elif len(full_name) > SQS_NAME_LIMIT:
-            yield (
-                f"{answer} lists {name!r}: with the prefix, its dead-letter queue is {full_name!r}, "
-                f"{len(full_name)} characters, and SQS allows at most {SQS_NAME_LIMIT}. "
-                "Shorten the queue name or the prefix."
-            )
-        if name in seen:
-            yield f"{answer} lists {name!r} twice: name each queue once."
-        seen.add(name)
 
 
 def main():

@@ -1,6 +1,7 @@
 """Bad answers are refused before anything is written, with a message that says why."""
 
 import json
+import subprocess
 
 import pytest
 
@@ -60,3 +61,48 @@ def test_every_question_is_asked_in_words():
     answers = json.loads((TEMPLATE / "cookiecutter.json").read_text())
     questions = {name for name in answers if not name.startswith("_")}
     assert questions - set(answers["__prompts__"]) == set(), "these questions would show their raw key names"
+
+
+#: (queues answer, queue_prefix answer): names both sides must judge alike, at and past each rule's edge.
+CONTRACT_SAMPLES = [
+    ("export", "dev"),
+    ("a-b_c", "dev"),
+    ("export.v2", "dev"),
+    ("ex port", "dev"),
+    ("celery", "dev"),
+    ("platform.fifo", "dev"),
+    ("q" * 72, "dev"),  # dev-q…q-dlq: 80 characters
+    ("q" * 73, "dev"),  # 81
+    ("export", "p" * 66),  # p…p-platform.fifo: 80 characters
+    ("export", "p" * 67),  # 81
+    ("export", "dev.eu"),
+]
+
+
+def test_the_answer_check_and_the_baked_config_apply_the_same_queue_rules(cookies, baked_matrix, worker_python):
+    """The hook loads the baked toolbox's contract module: a name it accepts, the worker's Config accepts."""
+    hook = [cookies.bake(extra_context={"queues": q, "queue_prefix": p}).exit_code == 0 for q, p in CONTRACT_SAMPLES]
+    judge = (
+        "import json, sys\n"
+        "from example_worker.toolbox import Config, ConfigError\n"
+        "verdicts = []\n"
+        "for queue, prefix in json.load(sys.stdin):\n"
+        "    try:\n"
+        "        Config(QUEUES=[queue], WORKER_QUEUES=[], QUEUE_NAME_PREFIX=prefix)\n"
+        "    except ConfigError:\n"
+        "        verdicts.append(False)\n"
+        "    else:\n"
+        "        verdicts.append(True)\n"
+        "print(json.dumps(verdicts))\n"
+    )
+    result = subprocess.run(
+        [str(worker_python), "-c", judge],
+        input=json.dumps(CONTRACT_SAMPLES),
+        cwd=baked_matrix["defaults"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    config = json.loads(result.stdout)
+    assert hook == config, list(zip(CONTRACT_SAMPLES, hook, config, strict=True))
+    assert hook.count(True) == 4, hook  # both sides can still say no, and yes
