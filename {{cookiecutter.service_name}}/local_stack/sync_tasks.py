@@ -39,6 +39,7 @@ from psycopg2.extras import execute_values
 from {{ cookiecutter.package_name }}.toolbox import Config
 from {{ cookiecutter.package_name }}.toolbox.contract import CATCH_ALL
 from {{ cookiecutter.package_name }}.toolbox.heartbeat import INTERVAL as HEARTBEAT_INTERVAL
+from {{ cookiecutter.package_name }}.toolbox.sqs.queues import OWNED_OPTION
 from {{ cookiecutter.package_name }}.toolbox.upstream import sqs_delivery
 
 logger = logging.getLogger("sync_tasks")
@@ -350,9 +351,9 @@ def main():
     # The toolbox's transport sets the visibility timeout (SQS_VISIBILITY_TIMEOUT) on
     # every receive, so a stub that dies gives its messages back within it,
     # whoever created the queue and with whatever timeout.
-    connection = Connection(
-        config.broker_url, transport=config.broker_transport, transport_options=config.broker_transport_options
-    )
+    # The stub owns the platform queue: it consumes it, as a worker its own (toolbox/sqs/queues.py).
+    options = {**config.broker_transport_options, OWNED_OPTION: [config.PLATFORM_QUEUE_NAME]}
+    connection = Connection(config.broker_url, transport=config.broker_transport, transport_options=options)
     stub = SyncTasks(connection, queue, TaskTable(dsn), os.environ.get("HEARTBEAT_FILE"))
     signal.signal(signal.SIGTERM, lambda *_: setattr(stub, "should_stop", True))
     # A shell without job control starts background commands with SIGINT ignored, and the

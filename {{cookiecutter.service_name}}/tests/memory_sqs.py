@@ -10,6 +10,8 @@ import itertools
 import time
 import uuid
 
+from botocore.exceptions import ClientError
+
 
 class Clock:
     """A clock the test moves forward by hand."""
@@ -41,12 +43,28 @@ class MemorySQS:
     def operations(self, operation):
         return [parameters for name, parameters in self.calls if name == operation]
 
-    def create_queue(self, QueueName, Attributes=None):
-        self._call("CreateQueue", {"QueueName": QueueName})
+    def create_queue(self, QueueName, Attributes=None, **kwargs):
+        self._call("CreateQueue", {"QueueName": QueueName, "Attributes": dict(Attributes or {})})
         url = f"https://sqs.memory/{QueueName}"
         self.queues.setdefault(url, {})
-        self.attributes.setdefault(url, dict(Attributes or {}))
+        self.attributes.setdefault(url, {**dict(Attributes or {}), "QueueArn": f"arn:memory:sqs:{QueueName}"})
         return {"QueueUrl": url}
+
+    def get_queue_url(self, QueueName):
+        self._call("GetQueueUrl", {"QueueName": QueueName})
+        url = f"https://sqs.memory/{QueueName}"
+        if url not in self.queues:
+            error = {"Error": {"Code": "AWS.SimpleQueueService.NonExistentQueue", "Message": "no such queue"}}
+            raise ClientError(error, "GetQueueUrl")
+        return {"QueueUrl": url}
+
+    def set_queue_attributes(self, QueueUrl, Attributes):
+        self._call("SetQueueAttributes", {"QueueUrl": QueueUrl, "Attributes": Attributes})
+        self.attributes[QueueUrl].update(Attributes)
+
+    def list_queues(self, QueueNamePrefix=""):
+        self._call("ListQueues", {"QueueNamePrefix": QueueNamePrefix})
+        return {"QueueUrls": [url for url in self.queues if url.rsplit("/", 1)[1].startswith(QueueNamePrefix)]}
 
     def get_queue_attributes(self, QueueUrl, AttributeNames):
         self._call("GetQueueAttributes", {"QueueUrl": QueueUrl, "AttributeNames": AttributeNames})
@@ -58,7 +76,7 @@ class MemorySQS:
         message_id, _ = self._holding(QueueUrl, ReceiptHandle)
         self.queues[QueueUrl].pop(message_id, None)
 
-    def send_message(self, QueueUrl, MessageBody):
+    def send_message(self, QueueUrl, MessageBody, **kwargs):
         self._call("SendMessage", {"QueueUrl": QueueUrl})
         message_id = str(uuid.uuid4())
         self.queues[QueueUrl][message_id] = {"body": MessageBody, "visible_at": 0.0, "receives": 0, "receipt": None}

@@ -206,3 +206,26 @@ def test_every_problem_is_reported_at_once():
     with pytest.raises(ConfigError) as caught:
         Config(QUEUES=["a.b"], STARTUP_TIMEOUT=0, task_serializer="pickle")
     assert str(caught.value).count("\n  - ") == 3
+
+
+def test_a_setting_redeclared_keeps_its_variable_and_check(monkeypatch):
+    class Production(Config):
+        QUEUE_NAME_PREFIX = Setting("prod")
+
+    assert Production().QUEUE_NAME_PREFIX == "prod"
+    monkeypatch.setenv("QUEUE_PREFIX", "staging")
+    assert Production().QUEUE_NAME_PREFIX == "staging"
+    with pytest.raises(ConfigError, match=r"QUEUE_PREFIX='a\.b'"):
+        Production(QUEUE_NAME_PREFIX="a.b")
+
+
+def test_a_default_changed_after_a_config_was_built_is_read(monkeypatch):
+    Settings()
+    monkeypatch.setattr(Settings, "SQS_VISIBILITY_TIMEOUT", 120)
+    assert Settings().SQS_VISIBILITY_TIMEOUT == 120
+
+
+def test_the_queues_the_toolbox_adds_follow_the_settings():
+    with pytest.raises(ConfigError, match="QUEUES lists 'main', which the toolbox adds itself"):
+        Config(task_default_queue="main", task_default_routing_key="main", QUEUES=["main"])
+    assert Config(task_default_queue="main", task_default_routing_key="main", QUEUES=["celery"]).QUEUES == ["celery"]

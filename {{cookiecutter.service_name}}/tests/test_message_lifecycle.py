@@ -114,6 +114,21 @@ def test_held_messages_are_renewed_before_they_expire_and_let_go_of_after(monkey
         messages.close()
 
 
+def test_a_message_let_go_of_is_not_hidden_again_while_it_is_still_listed_as_held():
+    # kombu forgets a delivery a moment after it is given back or rejected; a renewal meanwhile would hide
+    # it for a whole visibility timeout again.
+    clock = Clock()
+    sqs = sqs_with(2, clock)
+    given_back, rejected = sqs.receive_message(QueueUrl=QUEUE, MaxNumberOfMessages=2)["Messages"]
+    messages = life(sqs, [given_back, rejected])
+    messages.give_back(QUEUE, given_back)
+    messages.reject(QUEUE, rejected)
+    messages.renew()
+    assert sqs.operations("ChangeMessageVisibilityBatch") == []
+    clock.advance(redelivery_delay(1))
+    assert [m["MessageId"] for m in sqs.receive_message(QueueUrl=QUEUE)["Messages"]] == [given_back["MessageId"]]
+
+
 def test_renewal_comes_well_within_the_visibility_timeout():
     timeout = app.conf.SQS_VISIBILITY_TIMEOUT
     assert renew_interval(timeout) <= timeout / 3

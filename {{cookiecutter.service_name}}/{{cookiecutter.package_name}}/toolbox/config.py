@@ -33,7 +33,7 @@ from .results import BACKEND_PATH as RESULT_BACKEND_PATH
 from .routing import TaskRouter
 from .rules import CELERY_DATABASE_BACKEND, mask_password
 from .sqs import quotas
-from .sqs.queues import DEAD_LETTER_OPTION
+from .sqs.queues import DEAD_LETTER_OPTION, OWNED_OPTION, PROVISIONED_OPTION
 from .sqs.topology import TOPOLOGY_OPTION, topology
 from .transport import TRANSPORT_PATH
 
@@ -55,8 +55,6 @@ NOT_FROM_ENVIRONMENT = {"task_queues", "task_routes"}
 LITERAL_FROM_ENVIRONMENT = {"broker_transport_options": {}}
 
 __all__ = ["Config", "ConfigError", "Setting"]
-#: Config.declared() by class: it walks the class hierarchy, and every setting's environment name asks it.
-_DECLARED: dict[type, dict] = {}
 
 
 class Setting:
@@ -104,6 +102,11 @@ class Config(Mapping):
     )
     #: Long polling: seconds one receive call waits for a message (SQS max 20).
     SQS_WAIT_TIME_SECONDS = 20
+    #: True where the queues are provisioned (a CloudFormation stack, say): then
+    #: nothing creates or changes a queue, and a missing one stops start-up
+    #: with its name. False (local stacks): the worker creates its own queues,
+    #: with their dead-letter queues, and any other it finds missing, plain.
+    QUEUES_PROVISIONED = Setting(False, rules.true_or_false)
     #: Seconds a starting worker (or ``setup_app``) keeps trying to reach SQS
     #: before it gives up with one line naming the endpoint and region.
     STARTUP_TIMEOUT = Setting(30, rules.seconds_above_zero)
@@ -155,7 +158,8 @@ class Config(Mapping):
     worker_prefetch_multiplier = 1
 
     def __init__(self, **overrides):
-        defaults = self.defaults()
+        self._declared = self.declared()
+        defaults = {name: setting.default for name, setting in self._declared.items()}
         self._check_names(overrides, defaults)
         settings = {name: self._resolve(name, default, overrides) for name, default in defaults.items()}
         settings.update((k, v) for k, v in overrides.items() if k not in settings)
@@ -181,20 +185,22 @@ class Config(Mapping):
     @classmethod
     def declared(cls) -> dict[str, Setting]:
         """Every setting this class provides, by name, as its nearest ``Setting``: a subclass that gives
-        only a new default keeps the check and the environment variable of the one it overrides."""
-        if cls in _DECLARED:
-            return _DECLARED[cls]
+        only a new default, or a ``Setting`` without a check or a variable, keeps those of the one it overrides."""
         found: dict[str, Setting] = {}
         for klass in reversed(cls.__mro__):
             for name, value in vars(klass).items():
                 if name.startswith("_") or not (name.isupper() or name.islower()):
                     continue
-                if isinstance(value, Setting):
-                    found[name] = value
-                elif not callable(value) and not isinstance(value, (classmethod, staticmethod, property)):
-                    inherited = found.get(name)
-                    found[name] = Setting(value, inherited and inherited.check, inherited and inherited.environment)
-        _DECLARED[cls] = found
+                if not isinstance(value, Setting):
+                    if callable(value) or isinstance(value, (classmethod, staticmethod, property)):
+                        continue
+                    value = Setting(value)
+                inherited = found.get(name)
+                found[name] = Setting(
+                    value.default,
+                    value.check or (inherited and inherited.check),
+                    value.environment or (inherited and inherited.environment),
+                )
         return found
 
     @classmethod
@@ -203,9 +209,10 @@ class Config(Mapping):
         return {name: setting.default for name, setting in cls.declared().items()}
 
     @classmethod
-    def environment_name(cls, name):
+    def environment_name(cls, name, declared=None):
+        """The environment variable setting ``name`` is read from."""
         if name.isupper():
-            return cls.declared()[name].environment or name
+            return (declared or cls.declared())[name].environment or name
         return "CELERY_" + name.upper()
 
     def _resolve(self, name, default, overrides):
@@ -213,7 +220,7 @@ class Config(Mapping):
             return overrides[name]
         if name in NOT_FROM_ENVIRONMENT:
             return default
-        env_name = self.environment_name(name)
+        env_name = self.environment_name(name, self._declared)
         if env_name not in os.environ:
             return default
         return parse_environment_value(env_name, os.environ[env_name], LITERAL_FROM_ENVIRONMENT.get(name, default))
@@ -248,6 +255,8 @@ class Config(Mapping):
             },
             TOPOLOGY_OPTION: topology(exchange, s["task_queues"]),
             DEAD_LETTER_OPTION: {"max_receive_count": s["SQS_MAX_RECEIVE_COUNT"]},
+            OWNED_OPTION: list(s["WORKER_QUEUES"]),
+            PROVISIONED_OPTION: s["QUEUES_PROVISIONED"],
             **given,
         }
 
@@ -277,10 +286,10 @@ class Config(Mapping):
 
     def _problems(self):
         s = self._settings
-        for name, setting in self.declared().items():
+        for name, setting in self._declared.items():
             problem = setting.check and setting.check(s[name])
             if problem:
-                shown = self.environment_name(name) if name.isupper() else name
+                shown = self.environment_name(name, self._declared) if name.isupper() else name
                 yield f"{shown}={mask_password(s[name])!r}: {problem}"
         for rule in rules.RULES:
             yield from rule(s)

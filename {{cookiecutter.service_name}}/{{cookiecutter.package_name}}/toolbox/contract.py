@@ -71,11 +71,13 @@ def is_prefix(prefix: object) -> bool:
 RESERVED, NOT_SQS_NAME, TOO_LONG, TWICE = "reserved", "not an SQS name", "too long", "twice"
 
 
-def queue_name_problems(names: list, prefix: str) -> Iterator[tuple[str, object, str]]:
+def queue_name_problems(
+    names: list, prefix: str, reserved: tuple[str, ...] = RESERVED_QUEUES
+) -> Iterator[tuple[str, object, str]]:
     """``(kind, name, longest SQS name)`` for every problem with ``names`` as a list of service queues."""
     seen = set()
     for name in names:
-        if name in RESERVED_QUEUES:
+        if name in reserved:
             yield RESERVED, name, ""
         elif not isinstance(name, str) or not SQS_NAME.match(name):
             yield NOT_SQS_NAME, name, ""

@@ -16,6 +16,19 @@ class SetupError(ToolboxError, RuntimeError):
     """The app could not be set up: the message names the step, what is wrong and where it looked."""
 
 
+class QueueNotProvisionedError(ToolboxError):
+    """A queue the worker needs does not exist, and with QUEUES_PROVISIONED the worker creates none."""
+
+    def __init__(self, names):
+        self.names = sorted(names)
+        super().__init__(
+            f"Not in SQS: {', '.join(self.names)}. With QUEUES_PROVISIONED=true the worker creates no queue: "
+            'create the service\'s own queues with its CloudFormation stack (README: "Deploy to AWS") and another '
+            "service's with that service's stack, or set QUEUES_PROVISIONED=false where the worker may create "
+            "its own (a local stack)."
+        )
+
+
 class PublishError(ToolboxError):
     """A task message did not reach every queue it is bound for."""
 

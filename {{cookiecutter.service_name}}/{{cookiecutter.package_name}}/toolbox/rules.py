@@ -58,6 +58,10 @@ def whole_number(minimum: int, maximum: int | None = None, rule: str = "") -> Ch
     return check
 
 
+def true_or_false(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "expected true or false."
+
+
 def seconds_above_zero(value: Any) -> str | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
         return None
@@ -112,7 +116,8 @@ QUEUE_PROBLEMS = {
 
 def service_queues(s: Settings) -> Iterator[str]:
     # Too long is said for every queue, the toolbox's own included, by queue_name_lengths.
-    for kind, name, _ in contract.queue_name_problems(s["QUEUES"], s["QUEUE_NAME_PREFIX"]):
+    reserved = (s["task_default_queue"], s["PLATFORM_QUEUE_NAME"])
+    for kind, name, _ in contract.queue_name_problems(s["QUEUES"], s["QUEUE_NAME_PREFIX"], reserved):
         if kind in QUEUE_PROBLEMS:
             yield QUEUE_PROBLEMS[kind].format(name=name)
 

@@ -10,7 +10,7 @@ from celery import signals
 from celery.backends.database import DatabaseBackend
 from kombu.exceptions import OperationalError
 
-from .errors import SetupError
+from .errors import QueueNotProvisionedError, SetupError
 from .upstream import choose_queues, queues_chosen_on_command_line
 
 logger = logging.getLogger(__name__)
@@ -38,9 +38,11 @@ RETRY_INTERVAL = 2
 def setup_app(app, throw=True, timeout=None):
     """Finish setting up a Cadasta Celery app; record success on ``app.is_set_up``.
 
-    Declares the exchange, every queue and every binding on the broker (this
-    creates missing SQS queues, gives every work queue its dead-letter queue
-    and proves the broker and credentials work),
+    Declares the exchange, every queue and every binding (this finds every
+    queue in SQS and proves the broker and credentials work; it creates the
+    service's own queues with their dead-letter queues where missing, and any
+    other missing queue plain, unless QUEUES_PROVISIONED, when a missing queue
+    is an error naming it),
     and caps the retries of ``celery.chord_unlock``. The worker calls this on
     ``worker_init``; code that only produces tasks calls it once at start-up.
     Routing itself does not depend on it: every connection of the app holds
@@ -106,11 +108,19 @@ def declare_routing(app):
             # kombu would try again for seconds before it gave up, as if the broker were down.
             raise NoCredentialsError()
         channel = connection.default_channel
-        # Brokers without dead-letter queues (the conformance suite's in-memory one) have nothing to ensure.
+        # Other brokers (the conformance suite's in-memory one) declare queues their own way, without dead letters.
         ensure_dead_letter_queue = getattr(channel, "ensure_dead_letter_queue", lambda name: None)
+        find_queue = getattr(channel, "find_queue", lambda name: channel.queue_declare(queue=name))
+        missing = []
         for queue in app.amqp.queues.values():
-            queue.bind(channel).declare()
+            try:
+                find_queue(queue.name)  # creates it where the transport may (sqs/queues.py)
+            except QueueNotProvisionedError as error:
+                missing.extend(error.names)  # every missing queue in one line, not the first alone
+                continue
             ensure_dead_letter_queue(queue.name)
+        if missing:
+            raise SetupError(str(QueueNotProvisionedError(missing)))
 
 
 def refuses_credentials(error):

@@ -97,6 +97,7 @@ DETAILS = (
     Detail(SQS.Channel, "_create_queue", ("self", "queue_name", "attributes"), "queues.py adds a dead-letter queue"),
     Detail(SQS.Channel, "_new_queue", ("self", "queue"), "queues.py looks a queue's URL up, creating it"),
     Detail(SQS.Channel, "canonical_queue_name", ("self", "queue_name"), "queues.py: a queue's name in SQS"),
+    Detail(SQS.Channel, "queue_declare", ("self", "queue", "passive"), "queues.py declares without counting"),
     Detail(SQS.Channel, "_queue_cache", None, "queues.py forgets the URL of a queue gone from SQS"),
     Detail(SQS.Channel, "_restore", ("self", "message"), "lifecycle.py gives a message back to its own queue"),
     Detail(
@@ -108,7 +109,12 @@ DETAILS = (
     Detail(SQS.Channel, "_asynsqs", None, "receiving.py: the channel's asynchronous client, made once"),
     Detail(SQS.Channel, "_active_queues", None, "receiving.py: the queues the channel consumes"),
     Detail(SQS.Channel, "get_message_attributes", None, "lifecycle.py reads ApproximateReceiveCount"),
-    Detail(SQS.Channel, "_update_queue_cache", None, "conformance.py: predefined queues spare a ListQueues"),
+    Detail(
+        SQS.Channel,
+        "_update_queue_cache",
+        ("self", "queue_name_prefix"),
+        "queues.py finds a queue by GetQueueUrl, not ListQueues; kombu calls it with the prefix when a channel opens",
+    ),
     # -- kombu's in-memory exchanges and QoS -------------------------------------
     Detail(virtual.Channel, "exchange_types", None, "topology.py: the channel instantiates its types from here"),
     Detail(TopicExchange, "lookup", ("self", "table", "exchange", "routing_key", "default"), "topology.py orders"),

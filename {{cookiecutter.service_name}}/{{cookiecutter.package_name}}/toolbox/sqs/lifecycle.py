@@ -86,6 +86,10 @@ class MessageLifecycle:
         self.deleter = None
         self.renewer = None
         self.unrenewable = set()  # ids of messages SQS would not hide longer, said once
+        # A message let go of (given back, rejected) may still be listed as held for a moment: the renewing
+        # thread must not hide it again. The lock keeps a renewal and a give-back of one message apart.
+        self.let_go: set[str] = set()  # receipt handles
+        self._renewing = threading.Lock()
 
     @property
     def client(self):
@@ -109,9 +113,11 @@ class MessageLifecycle:
     def give_back(self, url: str, message: dict) -> None:
         """Not done with: make it visible again after ``redelivery_delay`` of its receives."""
         try:
-            self.client.change_message_visibility(
-                QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=self.delay(message)
-            )
+            with self._renewing:
+                self.let_go.add(message["ReceiptHandle"])
+                self.client.change_message_visibility(
+                    QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=self.delay(message)
+                )
         except Exception as error:
             # Raising here would keep the delivery's prefetch slot for good (kombu's QoS.reject).
             logger.warning(
@@ -131,15 +137,21 @@ class MessageLifecycle:
         again when its visibility timeout runs out, and moves it to the dead-letter queue after its
         last receive. (kombu's channel deletes it instead where the queue has no redrive policy, lest
         it come back for ever: upstream.DETAILS.) The caller has logged why."""
+        with self._renewing:
+            self.let_go.add(message["ReceiptHandle"])
 
     def renew(self) -> None:
         """Hide every held message for a whole visibility timeout again (the renewing thread calls this)."""
-        by_queue = defaultdict(list)
-        for url, message in self.held():
-            by_queue[url].append(message)
-        for url, messages in by_queue.items():
-            for start in range(0, len(messages), BATCH):
-                self.renew_batch(url, messages[start : start + BATCH])
+        held = list(self.held())
+        with self._renewing:
+            self.let_go &= {message["ReceiptHandle"] for _, message in held}  # the rest are forgotten by now
+            by_queue = defaultdict(list)
+            for url, message in held:
+                if message["ReceiptHandle"] not in self.let_go:
+                    by_queue[url].append(message)
+            for url, messages in by_queue.items():
+                for start in range(0, len(messages), BATCH):
+                    self.renew_batch(url, messages[start : start + BATCH])
 
     def renew_batch(self, url: str, batch: list[dict]) -> None:
         entries = [

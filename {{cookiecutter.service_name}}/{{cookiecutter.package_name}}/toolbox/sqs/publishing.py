@@ -60,7 +60,10 @@ class PublishingMixin:
         super().__init__(*args, **kwargs)
 
     def size_limit(self, queue):
-        """The largest message ``queue`` takes, in bytes (SQS's MaximumMessageSize, read once)."""
+        """The largest message ``queue`` takes, in bytes: SQS's MaximumMessageSize, read once. Provisioned,
+        SQS's largest: a sender's policy lets it find and send, not read, and the stack keeps the default."""
+        if self.provisioned:
+            return DEFAULT_MAX_MESSAGE_BYTES
         return self.recreating_missing(queue, self._read_size_limit, queue)
 
     def _read_size_limit(self, queue):

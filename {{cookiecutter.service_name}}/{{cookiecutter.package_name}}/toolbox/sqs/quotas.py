@@ -10,7 +10,7 @@ MAX_WAIT_TIME_SECONDS = 20
 MAX_RECEIVE_COUNT = 1000
 #: The longest a queue keeps a message (14 days): dead letters wait that long for someone to look.
 MAX_RETENTION_SECONDS = 1209600
-#: MaximumMessageSize where a queue does not say (the current default).
+#: MaximumMessageSize where a queue does not say: its default, which is also its largest (1 MiB).
 DEFAULT_MAX_MESSAGE_BYTES = 1048576
 #: How SQS says a queue does not exist: the JSON protocol's code, and the query protocol's.
 MISSING_QUEUE_CODES = frozenset({"QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue"})
