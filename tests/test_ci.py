@@ -137,3 +137,17 @@ def test_the_templates_ci_runs_the_readme_commands():
     assert "./run-tests" in commands and "./run-tests" in readme
     assert "exec ./run-tests" in (TEMPLATE / ".ci" / "run").read_text()
     assert "docker compose up --wait --build" in commands and "docker compose up --wait --build" in readme
+
+
+NUMBERS = {"three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+
+
+@pytest.mark.parametrize("variant", MATRIX)
+def test_the_readme_describes_every_job_of_the_generated_ci(baked_matrix, variant):
+    project = baked_matrix[variant]
+    readme = (project / "README.md").read_text()
+    section = readme[readme.index("## Continuous integration") :]
+    section = section[: section.index("\n## ")]
+    jobs = set(yaml.safe_load(workflows(project)[0].read_text())["jobs"])
+    assert set(re.findall(r"^- `([\w-]+)`", section, re.MULTILINE)) == jobs
+    assert NUMBERS[re.search(r"has (\w+) jobs", section).group(1)] == len(jobs)

@@ -1,9 +1,12 @@
-"""A TCP proxy in front of SQS that records the requests passing through it: when, which operation, which queue.
+"""A TCP proxy in front of SQS that records the requests passing through it: when, which operation, which
+queue, and whose access key signed it.
 
 A worker pointed at it (its broker URL naming the proxy's address) behaves as
 against SQS itself; the proxy reads only the request framing (headers and
-Content-Length), and the operation from the ``X-Amz-Target`` header (the
-JSON protocol) or the ``Action`` parameter (the query protocol).
+Content-Length), the operation from the ``X-Amz-Target`` header (the JSON
+protocol) or the ``Action`` parameter (the query protocol), and the access key
+from the signature's credential scope. LocalStack takes any access key, so a
+test can name each role by the key it gives it.
 """
 
 import collections
@@ -15,18 +18,25 @@ import time
 TARGET = re.compile(rb"^x-amz-target:\s*AmazonSQS\.(\w+)", re.IGNORECASE | re.MULTILINE)
 ACTION = re.compile(rb"(?:^|&)Action=(\w+)")
 QUEUE_URL = re.compile(rb'"QueueUrl"\s*:\s*"[^"]*/([^"/]+)"|QueueUrl=[^&]*%2F([^&%]+)')
+QUEUE_NAME = re.compile(rb'"QueueName"\s*:\s*"([^"]+)"|QueueName=([^&]+)')
+ACCESS_KEY = re.compile(rb"^authorization:[^\r\n]*Credential=([^/\s]+)/", re.IGNORECASE | re.MULTILINE)
 CONTENT_LENGTH = re.compile(rb"^content-length:\s*(\d+)", re.IGNORECASE | re.MULTILINE)
 
 
 class RequestCounter:
     def __init__(self, upstream_host: str, upstream_port: int):
         self.upstream = (upstream_host, upstream_port)
-        #: (time.monotonic(), operation, queue name or "") of every request.
-        self.requests: list[tuple[float, str, str]] = []
+        #: (time.monotonic(), operation, queue name or "", access key or "") of every request.
+        self.requests: list[tuple[float, str, str, str]] = []
         self.lock = threading.Lock()
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.address = "{}:{}".format(*self.listener.getsockname())
         threading.Thread(target=self.accept, daemon=True).start()
+
+    def calls(self) -> set[tuple[str, str, str]]:
+        """(access key, operation, queue name) of every request so far."""
+        with self.lock:
+            return {(key, operation, queue) for _, operation, queue, key in self.requests}
 
     def reset(self) -> None:
         with self.lock:
@@ -41,7 +51,7 @@ class RequestCounter:
         with self.lock:
             requests = list(self.requests)
         times = collections.defaultdict(list)
-        for at, operation, queue in requests:
+        for at, operation, queue, _ in requests:
             times[operation, queue].append(at)
         rates = collections.Counter()
         for (operation, _), seen in times.items():
@@ -81,10 +91,11 @@ class RequestCounter:
             body = pending[end + 4 : size]
             operation = TARGET.search(headers) or ACTION.search(body)
             name = operation.group(1).decode() if operation else "other"
-            queue = QUEUE_URL.search(body)
+            queue = QUEUE_URL.search(body) or QUEUE_NAME.search(body)
             queue_name = (queue.group(1) or queue.group(2)).decode() if queue else ""
+            key = ACCESS_KEY.search(headers)
             with self.lock:
-                self.requests.append((time.monotonic(), name, queue_name))
+                self.requests.append((time.monotonic(), name, queue_name, key.group(1).decode() if key else ""))
             pending = pending[size:]
         return pending
 

@@ -19,6 +19,14 @@ def relay(self, task_name, marker):
     return self.app.send_task(task_name, args=[marker]).id
 
 
+@app.task(bind=True, name=f"{PRIMARY_QUEUE}.e2e_retry_once")
+def retry_once(self, marker):
+    """Fail the first run and be retried: the retry is a new message on this worker's queue."""
+    if not self.request.retries:
+        raise self.retry(countdown=0)
+    return marker
+
+
 @app.task(name=f"{PRIMARY_QUEUE}.e2e_sleep")
 def sleep(marker, seconds):
     """Sleep, recording each start and end in E2E_REPORT_DIR/runs.log, to count runs and completions."""
