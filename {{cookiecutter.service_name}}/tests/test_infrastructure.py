@@ -36,7 +36,7 @@ def test_the_template_holds_the_queues_the_toolbox_would_create_with_the_same_at
     sqs = MemorySQS()
     monkeypatch.setattr(Channel, "sqs", lambda self, queue=None: sqs)
     local = Celery("local", set_as_current=False)
-    queues = {name: app.conf[name] for name in ("QUEUES", "WORKER_QUEUES")}
+    queues = {name: app.conf[name] for name in ("QUEUES", "WORKER_QUEUES", "QUEUE_NAME_PREFIX")}
     local.config_from_object(Config(broker_url="sqs://test:test@127.0.0.1:9", **queues))
     assert setup_app(local, timeout=1)
     own = {app.conf.broker_transport_options["queue_name_prefix"] + name for name in app.conf.WORKER_QUEUES}
