@@ -1,6 +1,7 @@
 """Jinja filters for the template's own rendering (cookiecutter loads this by name)."""
 
 import importlib.util
+import logging
 import os
 import subprocess
 from pathlib import Path
@@ -22,6 +23,20 @@ def load_contract():
 
 
 contract = load_contract()
+
+
+class HookFailureWithoutTraceback(logging.Filter):
+    """cookiecutter logs a failed hook with its own traceback, after the hook has said what is wrong and how
+    to fix it; the traceback shows only cookiecutter's code. This process loads these filters, so it can
+    keep the line and drop the traceback."""
+
+    def filter(self, record):
+        if record.getMessage().startswith("Stopping generation because"):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+logging.getLogger("cookiecutter.hooks").addFilter(HookFailureWithoutTraceback())
 
 #: cookiecutter's own abbreviations for template sources, as the git URLs cruft can clone.
 ABBREVIATIONS = {"gh": "https://github.com/{}.git", "gl": "https://gitlab.com/{}.git", "bb": "https://bitbucket.org/{}"}

@@ -29,6 +29,11 @@ def record_template():
         "directory": None,
     }
     Path(".cruft.json").write_text(json.dumps(state, indent=2) + "\n")
+    template = SOURCE["template"]
+    if "://" not in template and not template.startswith("git@"):
+        print(f"Note: .cruft.json records the template at {template}, a path on this machine: CI's template check")
+        print("and anyone else cannot reach it. Bake from gh:cadasta/worker-template, or set \"template\" in")
+        print(".cruft.json to https://github.com/cadasta/worker-template.git once this commit is published there.")
 
 
 record_template()

@@ -48,6 +48,12 @@ QUEUE_PROBLEMS = {
 }
 
 
+def derived_from_a_bad_service_name(answer, derived):
+    """Whether ``answer`` is only the default made from service_name, which is wrong itself: one mistake,
+    said once, under service_name."""
+    return not SERVICE.match(SERVICE_NAME) and answer == derived
+
+
 def problems():
     if not SERVICE.match(SERVICE_NAME):
         yield (
@@ -55,7 +61,9 @@ def problems():
             "letters and digits in words joined by single hyphens, starting with a letter "
             "(e.g. 'export-worker')."
         )
-    if not PACKAGE.match(PACKAGE_NAME) or keyword.iskeyword(PACKAGE_NAME):
+    if derived_from_a_bad_service_name(PACKAGE_NAME, SERVICE_NAME.replace("-", "_")):
+        pass
+    elif not PACKAGE.match(PACKAGE_NAME) or keyword.iskeyword(PACKAGE_NAME):
         yield (
             f"package_name {PACKAGE_NAME!r} is not a legal Python package name: use lowercase "
             "letters, digits and underscores, not starting with a digit and not a Python "
@@ -76,6 +84,8 @@ def problems():
     own = contract.queue_list(QUEUES)
     if not own:
         yield "queues is empty: name at least one queue this worker consumes (e.g. 'export')."
+    if derived_from_a_bad_service_name(QUEUES, SERVICE_NAME.replace("-worker", "")):
+        own = []
     for answer, names in (("queues", own), ("platform_queues", contract.queue_list(PLATFORM_QUEUES))):
         for kind, name, longest in contract.queue_name_problems(names, QUEUE_PREFIX):
             yield QUEUE_PROBLEMS[kind].format(

@@ -11,7 +11,7 @@ from tests.conftest import TEMPLATE, run
 from tests.matrix import MATRIX, package_name
 
 #: How many end-to-end tests a baked project has: all of them must run, none skip.
-E2E_TESTS = 68
+E2E_TESTS = 70
 # Jinja openers (a lone "}}" is ordinary Python or JSON; "${{" is a GitHub
 # Actions expression) and any cookiecutter variable.
 UNRENDERED = re.compile(r"(?<!\$){{|{%|{#|cookiecutter\.")

@@ -1,11 +1,12 @@
 """Bad answers are refused before anything is written, with a message that says why."""
 
 import json
+import re
 import subprocess
 
 import pytest
 
-from tests.conftest import TEMPLATE
+from tests.conftest import BIN, TEMPLATE
 
 BAD_ANSWERS = [
     ({"service_name": "Export_Worker"}, "service_name 'Export_Worker' is not a legal repository name"),
@@ -106,3 +107,31 @@ def test_the_answer_check_and_the_baked_config_apply_the_same_queue_rules(cookie
     config = json.loads(result.stdout)
     assert hook == config, list(zip(CONTRACT_SAMPLES, hook, config, strict=True))
     assert hook.count(True) == 4, hook  # both sides can still say no, and yes
+
+
+def cookiecutter_cli(tmp_path, *answers):
+    """The cookiecutter command a user runs, with these answers; its output, both streams."""
+    command = [BIN / "cookiecutter", TEMPLATE, "--no-input", "-o", tmp_path, *answers]
+    result = subprocess.run([str(part) for part in command], capture_output=True, text=True, timeout=120)
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_one_mistake_is_one_error_and_no_traceback(tmp_path):
+    code, output = cookiecutter_cli(tmp_path, "service_name=Export_Worker")
+    assert code != 0 and list(tmp_path.iterdir()) == []
+    errors = [line for line in output.splitlines() if line.startswith("ERROR: ") and "Stopping generation" not in line]
+    assert errors == [line for line in errors if "service_name 'Export_Worker'" in line] and len(errors) == 1, output
+    assert "Traceback" not in output, output
+
+
+def test_a_derived_answer_given_explicitly_is_still_checked(cookies, capfd):
+    cookies.bake(extra_context={"service_name": "Bad", "package_name": "1x"})
+    errors = capfd.readouterr().err
+    assert "service_name 'Bad'" in errors and "package_name '1x'" in errors
+
+
+def test_the_readme_lists_every_question_in_the_order_asked():
+    questions = [name for name in json.loads((TEMPLATE / "cookiecutter.json").read_text()) if not name.startswith("_")]
+    readme = (TEMPLATE / "README.md").read_text()
+    table = readme[readme.index("| answer | default | rule |") :].split("\n\n")[0]
+    assert re.findall(r"^\| `(\w+)` \|", table, re.MULTILINE) == questions

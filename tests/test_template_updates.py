@@ -62,3 +62,22 @@ def test_a_baked_repository_takes_a_later_template_change_with_cruft_update(tmp_
     changed = git(project, "status", "--porcelain")
     assert sorted(line.split()[-1] for line in changed.splitlines()) == [".cruft.json", "README.md"], changed
     assert cruft("check", cwd=project).returncode == 0
+
+
+def test_a_template_recorded_by_a_path_not_here_is_named_with_the_fix(baked_matrix, worker_environment, tmp_path):
+    """As on CI, where the path of the machine that baked the repository does not exist."""
+    project = tmp_path / "project"
+    shutil.copytree(baked_matrix["defaults"], project)
+    state = json.loads((project / ".cruft.json").read_text())
+    state["template"] = "/home/someone/worker-template"
+    (project / ".cruft.json").write_text(json.dumps(state))
+    result = run(["make", "template-check"], cwd=project, env=worker_environment)
+    said = result.stdout + result.stderr
+    assert result.returncode != 0 and "records the template at /home/someone/worker-template" in said, said
+    assert "https://github.com/cadasta/worker-template.git" in said and "Traceback" not in said
+
+
+def test_a_bake_from_a_local_checkout_says_how_to_record_the_public_template(tmp_path):
+    result = run([BIN / "cookiecutter", TEMPLATE, "--no-input", "-o", tmp_path], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"records the template at {TEMPLATE}, a path on this machine" in result.stdout

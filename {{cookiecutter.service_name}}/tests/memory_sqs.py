@@ -68,7 +68,11 @@ class MemorySQS:
 
     def get_queue_attributes(self, QueueUrl, AttributeNames):
         self._call("GetQueueAttributes", {"QueueUrl": QueueUrl, "AttributeNames": AttributeNames})
-        attributes = self.attributes[QueueUrl]
+        messages = self.queues[QueueUrl].values()
+        visible = sum(message["visible_at"] <= self.clock() for message in messages)
+        counts = {"": visible, "NotVisible": len(messages) - visible}
+        attributes = dict(self.attributes[QueueUrl])
+        attributes.update((f"ApproximateNumberOfMessages{kind}", str(count)) for kind, count in counts.items())
         return {"Attributes": {name: attributes[name] for name in AttributeNames if name in attributes}}
 
     def delete_message(self, QueueUrl, ReceiptHandle):
@@ -82,7 +86,7 @@ class MemorySQS:
         self.queues[QueueUrl][message_id] = {"body": MessageBody, "visible_at": 0.0, "receives": 0, "receipt": None}
         return {"MessageId": message_id}
 
-    def receive_message(self, QueueUrl, MaxNumberOfMessages=1, VisibilityTimeout=30):
+    def receive_message(self, QueueUrl, MaxNumberOfMessages=1, VisibilityTimeout=30, **kwargs):
         self._call("ReceiveMessage", {"QueueUrl": QueueUrl})
         received = []
         for message_id, message in self.queues[QueueUrl].items():

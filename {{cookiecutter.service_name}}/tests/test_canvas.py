@@ -10,22 +10,23 @@ app = Celery("canvas-tests", set_as_current=False)
 app.conf.task_allow_error_cb_on_chord_header = False  # as Config sets it
 
 
-@app.task(name="t.first")
+# shared=False: these are this test app's own; Celery would otherwise give them to the worker's app too.
+@app.task(name="t.first", shared=False)
 def first(x):
     return x
 
 
-@app.task(name="t.second")
+@app.task(name="t.second", shared=False)
 def second(x):
     return x
 
 
-@app.task(name="t.on_done")
+@app.task(name="t.on_done", shared=False)
 def on_done(x):
     return x
 
 
-@app.task(name="t.on_error")
+@app.task(name="t.on_error", shared=False)
 def on_error(*args):
     return args
 

@@ -75,3 +75,29 @@ def test_subclass_hooks_still_run_after_the_base_tasks():
     probe.apply(args=(False,))
     probe.apply(args=(True,))
     assert seen == [("success", "ok"), ("failure", "ValueError")]
+
+
+# -- Tasks that send tasks: the sent_tasks fixture (tests/conftest.py) records what they send -----------
+def test_the_report_hands_its_work_over_to_a_chain_on_this_workers_queue(sent_tasks):
+    result = tasks.report_top_words.apply(args=("b a b",), kwargs={"n": 1})
+    (first,) = sent_tasks  # the chain's first step; the rest travels with it
+    assert first.name == tasks.count_words.name and first.args == ("b a b",)
+    assert first.queue == tasks.QUEUE and first.next_steps == [tasks.top_words.name]
+    (last,) = first.chain
+    assert result.get() == last["options"]["task_id"]  # whoever waits on the report waits for its last step
+
+
+def test_the_report_of_parts_counts_each_part_and_merges_them_in_a_chord(sent_tasks):
+    tasks.report_top_words_of_parts.apply(args=(["a b", "b c"],))
+    parts = sent_tasks.named(tasks.count_words.name)
+    assert [part.args for part in parts] == [("a b",), ("b c",)]
+    assert {part.chord["task"] for part in parts} == {tasks.merge_top_words.name}
+    (unlock,) = sent_tasks.named("celery.chord_unlock")  # polls the header's results, then runs the merge
+    assert unlock.queue == "celery"
+
+
+def test_a_task_sent_to_another_service_is_named_by_its_queue(sent_tasks):
+    other = next((q for q in app.conf.QUEUES if q not in app.conf.WORKER_QUEUES), tasks.QUEUE)
+    app.signature(f"{other}.anything", args=["x"]).apply_async()
+    (sent,) = sent_tasks
+    assert sent.queue == other and sent.args == ("x",)

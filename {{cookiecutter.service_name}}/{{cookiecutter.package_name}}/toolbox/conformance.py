@@ -92,6 +92,20 @@ def build_functional_tests(app, is_worker=True):
                 route = app.amqp.router.route({}, f"{queue}.{PROBE_TASK}")
                 self.assertEqual(route["queue"].name, queue)
 
+        def test_every_task_routes_to_a_queue_in_QUEUES(self):
+            # A task named without its queue fails only when it is sent: say so here, by name.
+            known = ", ".join(self.conf.QUEUES)
+            for name in _own_task_names(app):
+                queue = name.split(".", 1)[0]
+                example = f"{(self.conf.QUEUES or ['queue'])[0]}.{name.rsplit('.', 1)[-1]}"
+                with self.subTest(task=name):
+                    self.assertIn(
+                        queue,
+                        self.conf.QUEUES,
+                        f"Task {name!r} routes to queue {queue!r}, which is not in QUEUES ({known}): no worker would "
+                        f"run it. Name it '<queue>.<name>', e.g. '{example}', with a queue of QUEUES.",
+                    )
+
         def test_the_broker_transport_is_the_toolboxs(self):
             with app.connection() as connection:
                 self.assertIsInstance(connection.transport, ToolboxTransport)
@@ -131,6 +145,20 @@ def build_functional_tests(app, is_worker=True):
 
         if is_worker:
 
+            def test_the_workers_tasks_run_on_the_queues_it_consumes(self):
+                consumed = [q for q in self.conf.WORKER_QUEUES if q != self.conf.task_default_queue]
+                for name in _own_task_names(app):
+                    queue = name.split(".", 1)[0]
+                    with self.subTest(task=name):
+                        self.assertIn(
+                            queue,
+                            self.conf.WORKER_QUEUES,
+                            f"Task {name!r} runs on queue {queue!r}, which this worker does not consume "
+                            f"(WORKER_QUEUES: {', '.join(self.conf.WORKER_QUEUES)}): it would wait there for ever. "
+                            f"Name it '{consumed[0] if consumed else 'queue'}.{name.rsplit('.', 1)[-1]}', or add "
+                            f"{queue!r} to WORKER_QUEUES.",
+                        )
+
             def test_worker_init_sets_the_worker_up(self):
                 # What a starting worker does, on a copy of the app whose broker is in memory.
                 worker_app = Celery(f"{app.main}-conformance", set_as_current=False)
@@ -146,6 +174,12 @@ def build_functional_tests(app, is_worker=True):
                 self.assertEqual(sorted(worker_app.amqp.queues.consume_from), sorted(self.conf.WORKER_QUEUES))
 
     return CadastaFunctionalTests
+
+
+def _own_task_names(app):
+    """The tasks the app registers once its modules are imported, but Celery's own."""
+    app.loader.import_default_modules()
+    return sorted(name for name in app.tasks if not name.startswith("celery."))
 
 
 def _deliveries(app, task_name):

@@ -1,0 +1,14 @@
+"""Fixtures for testing this worker's tasks."""
+
+import pytest
+
+from {{ cookiecutter.package_name }} import app
+from {{ cookiecutter.package_name }}.toolbox.testing import capture_sends
+
+
+@pytest.fixture
+def sent_tasks():
+    """Every task the app sends during the test, recorded instead of sent: its name, args, queue, callbacks,
+    the rest of its chain, its chord (toolbox/testing.py). Run the task under test with ``.apply()``."""
+    with capture_sends(app) as sent:
+        yield sent
