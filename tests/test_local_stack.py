@@ -110,11 +110,12 @@ def test_the_harness_runs_what_compose_describes(baked_matrix, worker_python):
 def test_the_dockerfile_installs_exactly_the_lock_and_leaves_its_tools_behind(baked_matrix):
     project = baked_matrix["defaults"]
     dockerfile = (project / "Dockerfile").read_text()
-    build, final = re.split(r"^FROM .*$", dockerfile, flags=re.MULTILINE)[1:]
+    build, runtime, *images = re.split(r"^FROM .*$", dockerfile, flags=re.MULTILINE)[1:]
     assert re.search(r"^FROM \S+ AS build$", dockerfile, re.MULTILINE)
     assert "COPY pyproject.toml uv.lock ./" in build and "uv sync --locked" in build
-    assert "COPY --from=build /app/.venv /app/.venv" in final
-    assert "pip install" not in final and "uv " not in final, "the final stage installs something"
+    assert "COPY --from=build /app/.venv /app/.venv" in runtime
+    for final in (runtime, *images):  # the stages the images are made of
+        assert "pip install" not in final and "uv " not in final, "a final stage installs something"
     # One uv everywhere: the Dockerfile's, the Makefile's and the lock's own.
     makefile_uv = re.search(r"^UV_VERSION = (\S+)$", (project / "Makefile").read_text(), re.MULTILINE).group(1)
     locked_uv = re.search(r'"uv==([\d.]+)"', (project / "pyproject.toml").read_text()).group(1)
@@ -129,3 +130,19 @@ def test_the_dockerfile_health_check_reads_the_heartbeat(baked_matrix, tmp_path)
     assert run(json.loads(command), cwd=tmp_path, env=env).returncode != 0  # no heartbeat yet
     heartbeat.touch()
     assert run(json.loads(command), cwd=tmp_path, env=env).returncode == 0
+
+
+@pytest.mark.parametrize("variant", MATRIX)
+def test_the_published_image_holds_the_worker_and_not_the_local_stack(baked_matrix, variant):
+    """`make image` and CI build the Dockerfile's last stage; only compose's sync-tasks needs local_stack/."""
+    project = baked_matrix[variant]
+    lines = (project / "Dockerfile").read_text().splitlines()
+    instructions = "\n".join(line for line in lines if not line.startswith("#"))
+    stages = re.split(r"^FROM ", instructions, flags=re.MULTILINE)[1:]
+    names = [stage.split("\n", 1)[0].rsplit(" AS ", 1)[-1] for stage in stages]
+    assert names[-1] == "worker" and "local_stack" not in stages[-1]
+    assert "local_stack" not in stages[names.index("runtime")]
+    assert "COPY local_stack" in stages[names.index("local-stack")]
+    services = compose(project)["services"]
+    assert services["sync-tasks"]["build"]["target"] == "local-stack"
+    assert services["worker"]["build"] == "." and services["worker"]["image"] != services["sync-tasks"]["image"]
