@@ -117,6 +117,9 @@ class Server:
             **os.environ,
             "SERVICES": "sqs",
             "GATEWAY_LISTEN": self.host,
+            # LocalStack's default server, twisted, listens on every interface whatever GATEWAY_LISTEN says;
+            # hypercorn listens where it is told: this machine only, as compose publishes it.
+            "GATEWAY_SERVER": "hypercorn",
             "FILESYSTEM_ROOT": str(data),
             "LOCALSTACK_VOLUME_DIR": str(data),
             "DNS_ADDRESS": "0",  # no DNS server on port 53

@@ -3,6 +3,7 @@ README's), Ctrl-C, and nothing left running."""
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,17 @@ def leftovers(markers):
             continue
         if int(pid) != os.getpid() and any(marker.encode() in seen for marker in markers):
             found.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+    return found
+
+
+def listening_addresses(port):
+    """The IPv4 addresses that sockets listen on at ``port``, from /proc/net/tcp (state 0A is LISTEN)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        address, hex_port = fields[1].split(":")
+        if fields[3] == "0A" and int(hex_port, 16) == int(port):
+            found.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
     return found
 
 
@@ -67,6 +79,9 @@ def test_make_stack_runs_the_readme_commands_and_stops_everything_on_ctrl_c(tmp_
         )
         output = stack.read_log(log_path)
         assert make.poll() is None, output[-3000:]
+        # As compose publishes them: to this machine only.
+        for port in ports.values():
+            assert listening_addresses(port) == {"127.0.0.1"}, port
         send, query = printed_command(output, "Send a task"), printed_command(output, "See it tracked")
         readme = README.read_text()
         for command in (send, query):

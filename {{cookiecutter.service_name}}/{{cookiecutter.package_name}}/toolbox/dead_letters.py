@@ -44,8 +44,12 @@ class DeadLetters:
         self.channel.close()
         self.connection.release()
 
+    def sqs_name(self, name: str) -> str:
+        """The queue's name in SQS, its prefix included."""
+        return self.channel.canonical_queue_name(name)
+
     def url(self, name: str) -> str:
-        return self.client.get_queue_url(QueueName=self.channel.canonical_queue_name(name))["QueueUrl"]
+        return self.client.get_queue_url(QueueName=self.sqs_name(name))["QueueUrl"]
 
     def owned(self, queue: str) -> str:
         """``queue``, if this worker consumes it; else a clear error naming those it does."""
@@ -65,7 +69,7 @@ class DeadLetters:
                 AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
             )["Attributes"]
             yield (
-                self.channel.canonical_queue_name(name),
+                self.sqs_name(name),
                 int(attributes["ApproximateNumberOfMessages"]),
                 int(attributes["ApproximateNumberOfMessagesNotVisible"]),
             )
@@ -156,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     app = symbol_by_name(f"{__package__.rsplit('.', 1)[0]}.celery:app")
     dead_letters = DeadLetters(app)
+    dead_letter_queue = dead_letters.sqs_name(dead_letter_name(getattr(arguments, "queue", "")))
     try:
         if arguments.command == "list":
             for name, waiting, reading in dead_letters.counts():
@@ -164,10 +169,10 @@ def main(argv: list[str] | None = None) -> int:
             messages = dead_letters.read(arguments.queue, arguments.max)
             for message in messages:
                 print(describe(message))
-            print(f"{plural(len(messages), 'message')} in {dead_letter_name(arguments.queue)}")
+            print(f"{plural(len(messages), 'message')} in {dead_letter_queue}")
         else:
             moved = plural(dead_letters.redrive(arguments.queue), "message")
-            print(f"Moved {moved} from {dead_letter_name(arguments.queue)} back to {arguments.queue}.")
+            print(f"Moved {moved} from {dead_letter_queue} back to {dead_letters.sqs_name(arguments.queue)}.")
     finally:
         dead_letters.close()
     return 0
