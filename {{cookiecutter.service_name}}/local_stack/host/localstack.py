@@ -101,11 +101,19 @@ def sqs_is_ready(host):
         return False
 
 
+#: LocalStack's own default server: the faster one, but it listens on every interface, whatever
+#: GATEWAY_LISTEN says. hypercorn listens where it is told.
+DEFAULT_GATEWAY_SERVER = "twisted"
+#: For a port a person uses (`make stack`, .env's LOCALSTACK_PORT): this machine only, as compose publishes it.
+LOOPBACK_GATEWAY_SERVER = "hypercorn"
+
+
 class Server:
     """A LocalStack of its own on ``host``, which a test may stop and start again, empty, on the same port."""
 
-    def __init__(self, python, root, host):
+    def __init__(self, python, root, host, gateway_server=DEFAULT_GATEWAY_SERVER):
         self.python, self.root, self.host = python, Path(root), host
+        self.gateway_server = gateway_server
         self.log_path = self.root / "localstack.log"
         self.process = None
 
@@ -117,9 +125,7 @@ class Server:
             **os.environ,
             "SERVICES": "sqs",
             "GATEWAY_LISTEN": self.host,
-            # LocalStack's default server, twisted, listens on every interface whatever GATEWAY_LISTEN says;
-            # hypercorn listens where it is told: this machine only, as compose publishes it.
-            "GATEWAY_SERVER": "hypercorn",
+            "GATEWAY_SERVER": self.gateway_server,
             "FILESYSTEM_ROOT": str(data),
             "LOCALSTACK_VOLUME_DIR": str(data),
             "DNS_ADDRESS": "0",  # no DNS server on port 53
@@ -169,7 +175,10 @@ def own_server(port=None):
         refuse_taken_port(port, "LocalStack", "LOCALSTACK_PORT")
     python = install()
     with tempfile.TemporaryDirectory(prefix="localstack-") as root:
-        server = Server(python, root, f"127.0.0.1:{port or free_port()}")
+        # A port given is one a person reaches (make stack): there it listens on this machine only. Tests and
+        # the bench take a free port and the faster server.
+        gateway_server = LOOPBACK_GATEWAY_SERVER if port is not None else DEFAULT_GATEWAY_SERVER
+        server = Server(python, root, f"127.0.0.1:{port or free_port()}", gateway_server)
         try:
             server.start()
             yield server

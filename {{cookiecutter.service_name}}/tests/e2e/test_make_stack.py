@@ -102,8 +102,14 @@ def test_make_stack_runs_the_readme_commands_and_stops_everything_on_ctrl_c(tmp_
         wait_until(
             tracked, 60, lambda: f"task {task_id} was not tracked; make stack says:\n{stack.read_log(log_path)[-3000:]}"
         )
+        # The stored row can be seen a moment before make stack has printed the line that says so.
+        wait_until(
+            lambda: f"task {task_id}" in stack.read_log(log_path),
+            30,
+            lambda: f"make stack never printed sync-tasks' line for {task_id}:\n{stack.read_log(log_path)[-3000:]}",
+        )
         output = stack.read_log(log_path)
-        assert f"task {task_id}" in output and "sync-tasks |" in output and "worker     |" in output
+        assert "sync-tasks |" in output and "worker     |" in output
     finally:
         os.killpg(make.pid, signal.SIGINT)  # what Ctrl-C in its terminal does
         make.wait(timeout=120)
