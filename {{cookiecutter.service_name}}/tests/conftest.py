@@ -3,7 +3,10 @@
 import pytest
 
 from {{ cookiecutter.package_name }} import app
+from {{ cookiecutter.package_name }}.toolbox.sqs import Channel
 from {{ cookiecutter.package_name }}.toolbox.testing import capture_sends
+
+from tests.memory_sqs import MemorySQS
 
 
 @pytest.fixture
@@ -12,3 +15,11 @@ def sent_tasks():
     the rest of its chain, its chord (toolbox/testing.py). Run the task under test with ``.apply()``."""
     with capture_sends(app) as sent:
         yield sent
+
+
+@pytest.fixture
+def channel_sqs(monkeypatch):
+    """An in-memory SQS (tests/memory_sqs.py) that every SQS client of the toolbox's channel talks to."""
+    memory = MemorySQS()
+    monkeypatch.setattr(Channel, "sqs", lambda self, queue=None: memory)
+    return memory

@@ -26,15 +26,21 @@ def arn(queue_sqs_name, region):
     return f"arn:{PARTITION}:sqs:{region}:{ACCOUNT}:{queue_sqs_name}"
 
 
-def grants(document, prefix, region):
-    """{(IAM action, resource ARN)} that ``document`` allows."""
-    allowed = set()
+def statements(document, prefix, region):
+    """(Sid, actions, resource ARNs) of each statement of ``document``."""
     for statement in document["Statement"]:
         assert statement["Effect"] == "Allow" and set(statement) <= {"Sid", "Effect", "Action", "Resource"}
-        for action in statement["Action"]:
-            for resource in statement["Resource"]:
-                allowed.add((action, resolved(resource, prefix, region)))
-    return allowed
+        yield statement["Sid"], statement["Action"], [resolved(r, prefix, region) for r in statement["Resource"]]
+
+
+def grants(document, prefix, region):
+    """{(IAM action, resource ARN)} that ``document`` allows."""
+    return {
+        (action, resource)
+        for _, actions, resources in statements(document, prefix, region)
+        for action in actions
+        for resource in resources
+    }
 
 
 def allows(document, operation, queue_sqs_name, prefix, region):

@@ -7,22 +7,18 @@ import pytest
 
 from {{ cookiecutter.package_name }} import app
 from {{ cookiecutter.package_name }}.toolbox import dead_letters
-from {{ cookiecutter.package_name }}.toolbox.sqs import Channel
-
-from tests.memory_sqs import MemorySQS
 
 QUEUE = app.conf.WORKER_QUEUES[0]
 PREFIX = app.conf.broker_transport_options["queue_name_prefix"]
 
 
 @pytest.fixture
-def sqs(monkeypatch):
-    memory = MemorySQS()
-    monkeypatch.setattr(Channel, "sqs", lambda self, queue=None: memory)
+def sqs(channel_sqs):
+    """The in-memory SQS with this worker's queues and their dead-letter queues."""
     for name in app.conf.WORKER_QUEUES:
-        memory.create_queue(QueueName=f"{PREFIX}{name}")
-        memory.create_queue(QueueName=f"{PREFIX}{name}-dlq")
-    return memory
+        channel_sqs.create_queue(QueueName=f"{PREFIX}{name}")
+        channel_sqs.create_queue(QueueName=f"{PREFIX}{name}-dlq")
+    return channel_sqs
 
 
 def task_message(task_id):

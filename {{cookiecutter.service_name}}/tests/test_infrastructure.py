@@ -12,10 +12,8 @@ from celery import Celery
 from {{ cookiecutter.package_name }} import app
 from {{ cookiecutter.package_name }}.toolbox import Config, setup_app
 from {{ cookiecutter.package_name }}.toolbox.infrastructure import cloudformation, main, policy
-from {{ cookiecutter.package_name }}.toolbox.sqs import Channel
 
 from tests.iam import allows, grants
-from tests.memory_sqs import MemorySQS
 
 REGION = app.conf.AWS_REGION
 PREFIX = app.conf.QUEUE_NAME_PREFIX
@@ -32,9 +30,8 @@ def queues_of(template):
     return found
 
 
-def test_the_template_holds_the_queues_the_toolbox_would_create_with_the_same_attributes(monkeypatch):
-    sqs = MemorySQS()
-    monkeypatch.setattr(Channel, "sqs", lambda self, queue=None: sqs)
+def test_the_template_holds_the_queues_the_toolbox_would_create_with_the_same_attributes(channel_sqs):
+    sqs = channel_sqs
     local = Celery("local", set_as_current=False)
     queues = {name: app.conf[name] for name in ("QUEUES", "WORKER_QUEUES", "QUEUE_NAME_PREFIX")}
     local.config_from_object(Config(broker_url="sqs://test:test@127.0.0.1:9", **queues))

@@ -7,20 +7,15 @@ import pytest
 from celery import Celery
 
 from {{ cookiecutter.package_name }}.toolbox import Config, SetupError, setup_app
-from {{ cookiecutter.package_name }}.toolbox.sqs import Channel
-
-from tests.memory_sqs import MemorySQS
 
 NOWHERE_URL = "sqs://test:test@127.0.0.1:9"
 OWN, OTHER, PLATFORM = "mine", "theirs", "platform.fifo"
 
 
 @pytest.fixture
-def sqs(monkeypatch):
-    """Every client of the toolbox's channel, the in-memory SQS."""
-    memory = MemorySQS()
-    monkeypatch.setattr(Channel, "sqs", lambda self, queue=None: memory)
-    return memory
+def sqs(channel_sqs):
+    """Every client of the toolbox's channel, the in-memory SQS (tests/conftest.py)."""
+    return channel_sqs
 
 
 def service_app(**settings):

@@ -10,8 +10,9 @@ from local_stack.host import stack
 from tests.e2e.probe_tasks import PRIMARY_QUEUE
 
 
-def dead_letters(stack_env, *arguments):
-    result = subprocess.run(
+def run_dead_letters(stack_env, *arguments):
+    """The command as the README runs it, with the test's settings."""
+    return subprocess.run(
         [sys.executable, "-m", "{{ cookiecutter.package_name }}.toolbox.dead_letters", *arguments],
         cwd=stack.PROJECT_ROOT,
         env={**os.environ, **stack_env},
@@ -19,6 +20,10 @@ def dead_letters(stack_env, *arguments):
         text=True,
         timeout=60,
     )
+
+
+def dead_letters(stack_env, *arguments):
+    result = run_dead_letters(stack_env, *arguments)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -43,12 +48,5 @@ def test_the_dead_letters_command_lists_shows_and_moves_them_back(app, sqs, stac
 
 
 def test_the_dead_letters_command_names_the_queues_it_knows(stack_env):
-    result = subprocess.run(
-        [sys.executable, "-m", "{{ cookiecutter.package_name }}.toolbox.dead_letters", "show", "nosuchqueue"],
-        cwd=stack.PROJECT_ROOT,
-        env={**os.environ, **stack_env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_dead_letters(stack_env, "show", "nosuchqueue")
     assert result.returncode == 1 and "'nosuchqueue' is not a queue this worker consumes" in result.stderr

@@ -26,7 +26,7 @@ from local_stack.host.processes import wait_until
 from tests.e2e.conftest import HostPlatform
 from tests.e2e.probe_tasks import PRIMARY_QUEUE
 from tests.e2e.sqs import SqsQueues
-from tests.iam import arn, grants, resolved
+from tests.iam import arn, grants, statements
 
 REGION = Settings.AWS_REGION
 #: Short enough that a task of a few seconds has its message renewed, and a bad message dead-letters soon.
@@ -180,18 +180,13 @@ def test_every_role_asks_only_what_its_policy_grants_and_needs_all_of_it(on_host
         assert used, f"nothing recorded for {role}"
         refused = used - granted
         assert refused == set(), f"{role} needed what its policy does not grant: {sorted(refused)}"
-        for sid, actions, resources in statements(policy(conf, role), prefix):
+        for sid, actions, resources in statements(policy(conf, role), prefix, REGION):
             unused_actions = {a for a in actions if not any((a, r) in used for r in resources)}
             unused_resources = {r for r in resources if not any((a, r) in used for a in actions)}
             assert unused_actions == set(), f"{role}'s {sid} grants {sorted(unused_actions)}, never needed"
             assert unused_resources == set(), f"{role}'s {sid} grants {sorted(unused_resources)}, never needed"
         report.append(f"{role}: {len(used)} (action, queue) pairs, all granted")
     print("\n" + "; ".join(report))
-
-
-def statements(document, prefix):
-    for statement in document["Statement"]:
-        yield statement["Sid"], statement["Action"], [resolved(r, prefix, REGION) for r in statement["Resource"]]
 
 
 def test_starting_a_worker_leaves_other_services_queues_as_they_were(localstack_host, start_worker, stack_env):

@@ -160,12 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     app = symbol_by_name(f"{__package__.rsplit('.', 1)[0]}.celery:app")
     dead_letters = DeadLetters(app)
-    dead_letter_queue = dead_letters.sqs_name(dead_letter_name(getattr(arguments, "queue", "")))
     try:
         if arguments.command == "list":
             for name, waiting, reading in dead_letters.counts():
                 print(f"{name}: {plural(waiting, 'message')}" + (f" ({reading} being read)" if reading else ""))
-        elif arguments.command == "show":
+            return 0
+        dead_letter_queue = dead_letters.sqs_name(dead_letter_name(arguments.queue))
+        if arguments.command == "show":
             messages = dead_letters.read(arguments.queue, arguments.max)
             for message in messages:
                 print(describe(message))

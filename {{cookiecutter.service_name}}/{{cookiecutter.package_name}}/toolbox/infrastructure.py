@@ -69,8 +69,9 @@ def queue_name(name: str) -> dict[str, str]:
 
 
 def every_queue(conf: Any) -> list[str]:
-    """Every queue a task of the platform can be sent to: ``celery``, the platform queue, QUEUES."""
-    return [conf.task_default_queue, conf.PLATFORM_QUEUE_NAME, *conf.QUEUES]
+    """Every queue a task of the platform can be sent to: those Config derives (``celery``, the platform
+    queue, QUEUES)."""
+    return [queue.name for queue in conf.task_queues]
 
 
 def policy(conf: Any, role: str) -> dict[str, Any]:

@@ -108,13 +108,13 @@ def declare_routing(app):
             # kombu would try again for seconds before it gave up, as if the broker were down.
             raise NoCredentialsError()
         channel = connection.default_channel
-        # Other brokers (the conformance suite's in-memory one) declare queues their own way, without dead letters.
+        # Brokers without dead-letter queues (the conformance suite's in-memory one) have nothing to ensure.
         ensure_dead_letter_queue = getattr(channel, "ensure_dead_letter_queue", lambda name: None)
-        find_queue = getattr(channel, "find_queue", lambda name: channel.queue_declare(queue=name))
         missing = []
         for queue in app.amqp.queues.values():
             try:
-                find_queue(queue.name)  # creates it where the transport may (sqs/queues.py)
+                # Finds it, and creates it where the transport may; counts nothing (sqs/queues.py).
+                channel.queue_declare(queue=queue.name)
             except QueueNotProvisionedError as error:
                 missing.extend(error.names)  # every missing queue in one line, not the first alone
                 continue

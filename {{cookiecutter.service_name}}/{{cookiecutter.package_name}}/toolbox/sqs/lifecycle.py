@@ -99,16 +99,19 @@ class MessageLifecycle:
 
     def start(self) -> None:
         """Before the first message is held: make the client, start deleting and renewing."""
-        if self.deleter is None:
-            self.deleter = Deleter(self.client)
+        self.deleting()
         if self.renewer is None:
             self.renewer = Renewer(renew_interval(self.visibility_timeout), self.renew)
 
-    def ack(self, url: str, message: dict) -> None:
-        """Done with: delete it, in a batch, soon. A delete that fails leaves it to come back (at least once)."""
+    def deleting(self) -> "Deleter":
+        """The deleting thread, started on first use."""
         if self.deleter is None:
             self.deleter = Deleter(self.client)
-        self.deleter.add(url, message)
+        return self.deleter
+
+    def ack(self, url: str, message: dict) -> None:
+        """Done with: delete it, in a batch, soon. A delete that fails leaves it to come back (at least once)."""
+        self.deleting().add(url, message)
 
     def give_back(self, url: str, message: dict) -> None:
         """Not done with: make it visible again after ``redelivery_delay`` of its receives."""

@@ -66,10 +66,10 @@ class QueuesMixin:
         # kombu lists every queue under the prefix when a channel opens, and looks a name up the same way.
         # Provisioned, a channel opens without a request (each queue is found when first used); else the
         # listing stays, as it is what tells a connection that SQS cannot be reached.
-        if self.predefined_queues or (queue_name_prefix == self.queue_name_prefix and not self.provisioned):
+        if self.predefined_queues:
             return super()._update_queue_cache(queue_name_prefix)
-        if queue_name_prefix == self.queue_name_prefix:
-            return None
+        if queue_name_prefix == self.queue_name_prefix:  # a channel opening
+            return None if self.provisioned else super()._update_queue_cache(queue_name_prefix)
         try:
             url = self.sqs(queue=queue_name_prefix).get_queue_url(QueueName=queue_name_prefix)["QueueUrl"]
         except ClientError as error:
@@ -78,11 +78,6 @@ class QueuesMixin:
             return None  # kombu's _new_queue creates it, or says it is missing
         queue_urls(self)[queue_name_prefix] = url
         return None
-
-    def find_queue(self, queue):
-        """The URL of ``queue``, created where missing and allowed (see the module's docstring). Unlike
-        kombu's queue_declare, it asks SQS nothing more: no message count of another service's queue."""
-        return self._new_queue(queue)
 
     def queue_declare(self, queue=None, passive=False, **kwargs):
         # kombu counts a queue's messages whenever it declares it, as Celery does before its first send to a
